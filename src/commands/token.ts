@@ -1,0 +1,5 @@
+// Placeholder until the owning issue lands: says so plainly instead of pretending.
+export async function run(_argv: string[]): Promise<number> {
+  process.stderr.write('authwatch token: not implemented yet\n');
+  return 1;
+}

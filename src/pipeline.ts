@@ -1,0 +1,121 @@
+// The data path in one place: input lines → ingest (adapters, redaction, validation) →
+// rule engine (event time) → alert sink. Every source (file/stdin replay, HTTP ingest,
+// Kafka) drives this same object, so they all give the same alerts for the same events.
+import type { Alert } from './alerts/alert.js';
+import type { AwEvent } from './events/event.js';
+import type { Ingestor, Origin, Rejection } from './events/ingest-types.js';
+import type { RuleEngine } from './rules/types.js';
+import type { Metrics } from './observability/metrics.js';
+
+/** Durable alert storage; returns once the alerts are written (synchronous SQLite). */
+export interface AlertSink {
+  saveAlerts(alerts: Alert[]): void;
+}
+
+/** Where rejected input goes so nothing is silently lost (dead-letter table, file or topic). */
+export interface RejectSink {
+  saveRejections(rejections: Rejection[]): void;
+}
+
+export interface BatchResult {
+  accepted: number;
+  rejected: Rejection[];
+  /** alerts new or changed by this batch, already saved to the sink */
+  alerts: Alert[];
+}
+
+export interface PipelineDeps {
+  ingestor: Ingestor;
+  engine: RuleEngine;
+  alerts: AlertSink;
+  rejects: RejectSink;
+  metrics?: Metrics;
+  /** called with every accepted event after redaction (e.g. for the ingest-health page) */
+  onEvent?: (event: AwEvent) => void;
+}
+
+export class Pipeline {
+  private engine: RuleEngine;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.engine = deps.engine;
+  }
+
+  get ruleEngine(): RuleEngine {
+    return this.engine;
+  }
+
+  /** Hot reload: the caller builds and validates the new engine first, so a broken rule set never replaces a working one. */
+  setEngine(engine: RuleEngine): void {
+    this.engine = engine;
+  }
+
+  /** Ingest a batch of raw lines (NDJSON or gateway log lines). Line numbers start at `firstLine`. */
+  ingestLines(lines: readonly string[], origin: Omit<Origin, 'line'>, firstLine = 1): BatchResult {
+    const rejected: Rejection[] = [];
+    let accepted = 0;
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
+      const out = this.deps.ingestor.ingestLine(line, { ...origin, line: firstLine + i });
+      if (out.ok) {
+        accepted++;
+        this.accept(out.event);
+      } else rejected.push(out.rejection);
+    }
+    return this.finishBatch(origin.source, accepted, rejected);
+  }
+
+  /** Ingest already-parsed objects (a JSON array body, Kafka messages decoded upstream). */
+  ingestObjects(objs: readonly unknown[], origin: Omit<Origin, 'line'>, firstLine = 1): BatchResult {
+    const rejected: Rejection[] = [];
+    let accepted = 0;
+    for (let i = 0; i < objs.length; i++) {
+      const out = this.deps.ingestor.ingestObject(objs[i], { ...origin, line: firstLine + i });
+      if (out.ok) {
+        accepted++;
+        this.accept(out.event);
+      } else rejected.push(out.rejection);
+    }
+    return this.finishBatch(origin.source, accepted, rejected);
+  }
+
+  /** Push one already-ingested event (the API's own auth outcomes, monitored like any other). */
+  pushEvent(event: AwEvent): Alert[] {
+    this.accept(event);
+    return this.persist();
+  }
+
+  /** Wall-clock tick from the service: events older than `nowMs - lateness` are final. */
+  tick(nowMs: number): Alert[] {
+    this.engine.advanceTo(nowMs);
+    return this.persist();
+  }
+
+  /** End of input (replay): evaluate everything still buffered. */
+  finish(): Alert[] {
+    this.engine.flush();
+    return this.persist();
+  }
+
+  private accept(event: AwEvent): void {
+    this.deps.onEvent?.(event);
+    this.engine.push(event);
+  }
+
+  private finishBatch(source: Origin['source'], accepted: number, rejected: Rejection[]): BatchResult {
+    const m = this.deps.metrics;
+    if (m) {
+      if (accepted) m.eventsAccepted.inc({ source }, accepted);
+      for (const r of rejected) m.eventsRejected.inc({ source, reason: r.reason });
+    }
+    if (rejected.length) this.deps.rejects.saveRejections(rejected);
+    return { accepted, rejected, alerts: this.persist() };
+  }
+
+  private persist(): Alert[] {
+    const alerts = this.engine.drainAlerts();
+    if (alerts.length) this.deps.alerts.saveAlerts(alerts);
+    return alerts;
+  }
+}
