@@ -63,4 +63,16 @@ export interface RuleEngine {
   flush(): void;
   drainAlerts(): Alert[];
   stats(): EngineStats;
+  /**
+   * Window, buffer and suppression state as plain JSON, and its inverse, so a Kafka worker can
+   * store state with its offsets and resume after a crash or rebalance without double counting.
+   * restore() accepts only a snapshot taken from an engine with the same rule set hash.
+   */
+  snapshot(): EngineSnapshot;
+  restore(snapshot: EngineSnapshot): void;
+}
+
+export interface EngineSnapshot {
+  rulesetHash: string;
+  state: unknown;
 }
