@@ -1,0 +1,842 @@
+// The durable record: alerts (idempotent by deterministic id), their lifecycle, the actions
+// they propose, decision and alert change feeds, the append-only audit log and rejected input.
+// One SQLite file (better-sqlite3, WAL). Every write is one IMMEDIATE transaction; with
+// synchronous=FULL a write that returned is on disk, so it survives kill -9 and power loss.
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  EVIDENCE_MAX_IDS,
+  EVIDENCE_MAX_SAMPLES,
+  type Action,
+  type ActionStatus,
+  type ActionType,
+  type Alert,
+  type AlertStatus,
+  type Evidence,
+  type Level,
+} from '../alerts/alert.js';
+import { alertTransition, type AlertOp } from '../alerts/alert-lifecycle.js';
+import { actionTransition, alertActionId, normaliseTarget, targetFromGroup, type ActionOp } from '../actions/action-lifecycle.js';
+import { AppError } from '../errors.js';
+import type { Rejection } from '../events/ingest-types.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { AlertSink, RejectSink } from '../pipeline.js';
+import { parseDuration } from '../util/duration.js';
+import { migrate, MIGRATIONS_DIR } from './migrate.js';
+
+/** The open database handle, passed to transaction listeners: write with it, inside the transaction. */
+export type StoreTx = Database.Database;
+
+/** An alert as stored: the engine's alert plus when the store first/last wrote it. */
+export interface StoredAlert extends Alert {
+  created_at: string;
+  updated_at: string;
+}
+
+export type AlertChangeKind = 'created' | 'updated' | 'acknowledged' | 'resolved' | 'reopened' | 'suppressed';
+
+export interface AlertChange {
+  alert: StoredAlert;
+  isNew: boolean;
+  change: AlertChangeKind;
+}
+
+export interface ActionChange {
+  action: Action;
+  /** status before this change; null when the action was just created */
+  previous: ActionStatus | null;
+}
+
+export type AlertsChangedListener = (tx: StoreTx, changes: AlertChange[]) => void;
+export type ActionsChangedListener = (tx: StoreTx, changes: ActionChange[]) => void;
+
+export interface StoreOptions {
+  now?: () => Date;
+  metrics?: Metrics;
+  logger?: Logger;
+  /** FULL (default): an acknowledged write survives power loss. NORMAL: survives a process crash only. */
+  synchronous?: 'FULL' | 'NORMAL';
+  busyTimeoutMs?: number;
+  migrationsDir?: string;
+}
+
+export interface AlertFilter {
+  rule?: string; // rule id or name
+  level?: Level[];
+  status?: AlertStatus[];
+  since?: string; // alerts seen at or after (last_seen >= since)
+  until?: string; // alerts seen at or before (first_seen <= until)
+  group?: Array<[string, string]>;
+}
+
+export interface ActionFilter {
+  type?: ActionType[];
+  status?: ActionStatus[];
+  alert?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface FeedItem {
+  seq: number;
+  change: AlertChangeKind;
+  alert: StoredAlert;
+}
+
+export interface ManualActionInput {
+  type: ActionType;
+  target: string;
+  ttl: string;
+  reason: string;
+  /** 'auto' (default for manual actions): active at once; 'required': proposed, needs approve */
+  approval?: 'auto' | 'required';
+}
+
+export interface AuditEntry {
+  seq: number;
+  at: string;
+  actor: string;
+  entity: 'alert' | 'action';
+  entity_id: string;
+  op: string;
+  before_status: string | null;
+  after_status: string | null;
+  comment: string | null;
+}
+
+export interface DecisionDelta {
+  new: Action[];
+  deleted: Action[];
+  /** position after these changes; pass it back as the next cursor */
+  cursor: number;
+  /** more changes are waiting beyond `cursor` */
+  more: boolean;
+}
+
+export interface PurgeOptions {
+  alertsOlderThan?: number; // ms; also terminal actions (expired/lifted/rejected) and their feed rows
+  auditOlderThan?: number;
+  rejectedOlderThan?: number;
+}
+
+const REJECTED_RAW_MAX = 4096;
+const COMMENT_MAX = 2000;
+
+interface AlertRow {
+  pk: number;
+  id: string;
+  rule_id: string;
+  rule_name: string;
+  rule_title: string;
+  level: string;
+  group_json: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+  evidence_json: string;
+  proposed_json: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+interface ActionRow {
+  pk: number;
+  id: string;
+  type: string;
+  target: string;
+  ttl: string;
+  status: string;
+  approval: string;
+  reason: string;
+  alert_id: string | null;
+  scenario: string;
+  created_at: string;
+  updated_at: string;
+  expires_at: string | null;
+}
+
+/** An action plus the fields only enforcement feeds need (numeric id, rule name). */
+export interface StoredAction extends Action {
+  pk: number;
+  scenario: string;
+}
+
+function rowToAlert(r: AlertRow): StoredAlert {
+  return {
+    id: r.id,
+    rule: { id: r.rule_id, name: r.rule_name, title: r.rule_title, level: r.level as Level },
+    group: JSON.parse(r.group_json),
+    count: r.count,
+    first_seen: r.first_seen,
+    last_seen: r.last_seen,
+    evidence: JSON.parse(r.evidence_json),
+    status: r.status as AlertStatus,
+    proposed: JSON.parse(r.proposed_json),
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+function rowToAction(r: ActionRow): StoredAction {
+  return {
+    id: r.id,
+    type: r.type as ActionType,
+    target: r.target,
+    ttl: r.ttl,
+    status: r.status as ActionStatus,
+    approval: r.approval as Action['approval'],
+    reason: r.reason,
+    alert: r.alert_id,
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+    expires_at: r.expires_at,
+    pk: r.pk,
+    scenario: r.scenario,
+  };
+}
+
+/** Merge evidence from a later state of the same alert: union of ids and samples, capped. */
+function mergeEvidence(a: Evidence, b: Evidence): Evidence {
+  const ids = [...a.event_ids];
+  const seenIds = new Set(ids);
+  for (const id of b.event_ids) {
+    if (ids.length >= EVIDENCE_MAX_IDS) break;
+    if (!seenIds.has(id)) {
+      seenIds.add(id);
+      ids.push(id);
+    }
+  }
+  const samples = [...a.samples];
+  const seenSamples = new Set(samples.map((s) => JSON.stringify(s)));
+  for (const s of b.samples) {
+    if (samples.length >= EVIDENCE_MAX_SAMPLES) break;
+    const k = JSON.stringify(s);
+    if (!seenSamples.has(k)) {
+      seenSamples.add(k);
+      samples.push(s);
+    }
+  }
+  return { event_ids: ids, samples };
+}
+
+// Sort keys are opaque to clients: base64url JSON, validated on the way back in.
+export function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodePkCursor(cursor: string): number {
+  try {
+    if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) throw new Error('alphabet');
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { pk?: unknown };
+    if (typeof v !== 'object' || v === null || !Number.isSafeInteger(v.pk) || (v.pk as number) < 0) throw new Error('shape');
+    return v.pk as number;
+  } catch {
+    throw new AppError('INVALID_CURSOR');
+  }
+}
+
+/** Feed cursors are the change sequence number in decimal (also the SSE event id). */
+export function decodeSeqCursor(cursor: string | undefined): number {
+  if (cursor === undefined || cursor === '') return 0;
+  if (!/^\d{1,15}$/.test(cursor)) throw new AppError('INVALID_CURSOR');
+  return Number(cursor);
+}
+
+function truncateComment(c: string | undefined | null): string | null {
+  if (c === undefined || c === null || c === '') return null;
+  return c.length > COMMENT_MAX ? c.slice(0, COMMENT_MAX) : c;
+}
+
+export class Store implements AlertSink, RejectSink {
+  readonly db: Database.Database;
+  private readonly now: () => Date;
+  private readonly metrics?: Metrics;
+  private readonly logger?: Logger;
+  private readonly alertListeners: AlertsChangedListener[] = [];
+  private readonly actionListeners: ActionsChangedListener[] = [];
+  private readonly commitListeners = new Set<() => void>();
+  private readonly st: ReturnType<Store['prepare']>;
+
+  constructor(db: Database.Database, opts: StoreOptions = {}) {
+    this.db = db;
+    this.now = opts.now ?? (() => new Date());
+    this.metrics = opts.metrics;
+    this.logger = opts.logger;
+    this.st = this.prepare();
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      alertById: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id = ?'),
+      insertAlert: db.prepare(
+        `INSERT INTO alerts (id, rule_id, rule_name, rule_title, level, group_json, count, first_seen, last_seen,
+           evidence_json, proposed_json, status, created_at, updated_at)
+         VALUES (@id, @rule_id, @rule_name, @rule_title, @level, @group_json, @count, @first_seen, @last_seen,
+           @evidence_json, @proposed_json, @status, @created_at, @updated_at)`,
+      ),
+      updateAlertData: db.prepare(
+        'UPDATE alerts SET count = @count, first_seen = @first_seen, last_seen = @last_seen, evidence_json = @evidence_json, updated_at = @updated_at WHERE id = @id',
+      ),
+      updateAlertStatus: db.prepare('UPDATE alerts SET status = ?, updated_at = ? WHERE id = ?'),
+      insertGroup: db.prepare('INSERT OR IGNORE INTO alert_group (key, value, alert_pk) VALUES (?, ?, ?)'),
+      insertAlertChange: db.prepare('INSERT INTO alert_changes (alert_id, change, at) VALUES (?, ?, ?)'),
+      actionById: db.prepare<[string], ActionRow>('SELECT * FROM actions WHERE id = ?'),
+      actionByPk: db.prepare<[number], ActionRow>('SELECT * FROM actions WHERE pk = ?'),
+      insertAction: db.prepare(
+        `INSERT INTO actions (id, type, target, ttl, status, approval, reason, alert_id, scenario, created_at, updated_at, expires_at)
+         VALUES (@id, @type, @target, @ttl, @status, @approval, @reason, @alert_id, @scenario, @created_at, @updated_at, @expires_at)`,
+      ),
+      updateActionStatus: db.prepare('UPDATE actions SET status = ?, updated_at = ?, expires_at = ? WHERE id = ?'),
+      openDuplicate: db.prepare<[string, string], ActionRow>(
+        "SELECT * FROM actions WHERE type = ? AND target = ? AND status IN ('proposed', 'active') AND alert_id IS NULL LIMIT 1",
+      ),
+      insertDecisionChange: db.prepare('INSERT INTO decision_changes (action_pk, change, at) VALUES (?, ?, ?)'),
+      insertAudit: db.prepare(
+        'INSERT INTO audit_log (at, actor, entity, entity_id, op, before_status, after_status, comment) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      dueActions: db.prepare<[string], ActionRow>("SELECT * FROM actions WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY pk"),
+      maxDecisionSeq: db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM decision_changes'),
+      maxAlertSeq: db.prepare<[], { seq: number | null }>('SELECT MAX(seq) AS seq FROM alert_changes'),
+      insertRejection: db.prepare(
+        'INSERT INTO rejected_input (at, source, name, line, partition, offset, reason, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+    };
+  }
+
+  // ---------------------------------------------------------------- listeners
+
+  /**
+   * Called synchronously INSIDE the transaction that changed alerts (engine saves and analyst
+   * lifecycle changes), after the rows are written. Write to your own tables with `tx` (the
+   * webhook outbox, the Kafka output queue): your rows commit or roll back with the alert, so
+   * a crash never loses a delivery. Throwing aborts the whole transaction. Do no I/O here.
+   */
+  onAlertsChanged(fn: AlertsChangedListener): () => void {
+    this.alertListeners.push(fn);
+    return () => this.alertListeners.splice(this.alertListeners.indexOf(fn) >>> 0, 1);
+  }
+
+  /** Same contract as onAlertsChanged, for action creation and every action status change. */
+  onActionsChanged(fn: ActionsChangedListener): () => void {
+    this.actionListeners.push(fn);
+    return () => this.actionListeners.splice(this.actionListeners.indexOf(fn) >>> 0, 1);
+  }
+
+  /** Called AFTER a transaction that appended to a feed commits (wakes SSE streams). Never throws into the writer. */
+  onCommit(fn: () => void): () => void {
+    this.commitListeners.add(fn);
+    return () => this.commitListeners.delete(fn);
+  }
+
+  private notifyCommitted(): void {
+    for (const fn of this.commitListeners) {
+      try {
+        fn();
+      } catch (err) {
+        this.logger?.warn({ err }, 'store commit listener failed');
+      }
+    }
+  }
+
+  /** One IMMEDIATE write transaction, timed; listeners run inside it, commit listeners after it. */
+  private write<T>(op: string, fn: () => T): T {
+    const end = this.metrics?.storeSeconds.startTimer({ op });
+    const result = this.db.transaction(fn).immediate();
+    end?.();
+    this.notifyCommitted();
+    return result;
+  }
+
+  private iso(): string {
+    return this.now().toISOString();
+  }
+
+  // ---------------------------------------------------------------- alerts
+
+  /**
+   * AlertSink: upsert by id in one transaction. A new id inserts the alert and its proposed
+   * actions; a known id only takes a larger count, a later last_seen and more evidence —
+   * never the engine's status, because the lifecycle belongs to analysts. Saving the same
+   * alert twice changes nothing (no feed entry, no listener call).
+   */
+  saveAlerts(alerts: Alert[]): void {
+    if (alerts.length === 0) return;
+    const created: Alert[] = [];
+    this.write('save_alerts', () => {
+      const now = this.iso();
+      const changes: AlertChange[] = [];
+      const actionChanges: ActionChange[] = [];
+      for (const a of alerts) {
+        const row = this.st.alertById.get(a.id);
+        if (!row) {
+          const status: AlertStatus = a.status === 'suppressed' ? 'suppressed' : 'open';
+          const info = this.st.insertAlert.run({
+            id: a.id,
+            rule_id: a.rule.id,
+            rule_name: a.rule.name,
+            rule_title: a.rule.title,
+            level: a.rule.level,
+            group_json: JSON.stringify(a.group),
+            count: a.count,
+            first_seen: a.first_seen,
+            last_seen: a.last_seen,
+            evidence_json: JSON.stringify(mergeEvidence({ event_ids: [], samples: [] }, a.evidence)),
+            proposed_json: JSON.stringify(a.proposed ?? []),
+            status,
+            created_at: now,
+            updated_at: now,
+          });
+          const pk = Number(info.lastInsertRowid);
+          for (const [k, v] of Object.entries(a.group)) this.st.insertGroup.run(k, String(v), pk);
+          this.st.insertAlertChange.run(a.id, 'created', now);
+          this.st.insertAudit.run(now, `rule:${a.rule.id}`, 'alert', a.id, 'create', null, status, null);
+          const stored = rowToAlert(this.st.alertById.get(a.id)!);
+          changes.push({ alert: stored, isNew: true, change: 'created' });
+          created.push(a);
+          // An alert the engine already marks suppressed (filtered) proposes nothing to enforce.
+          if (status === 'open') this.createAlertActions(stored, now, actionChanges);
+        } else {
+          const old = rowToAlert(row);
+          const evidence = mergeEvidence(old.evidence, a.evidence);
+          const next = {
+            count: Math.max(old.count, a.count),
+            first_seen: a.first_seen < old.first_seen ? a.first_seen : old.first_seen,
+            last_seen: a.last_seen > old.last_seen ? a.last_seen : old.last_seen,
+            evidence_json: JSON.stringify(evidence),
+          };
+          if (
+            next.count === old.count &&
+            next.first_seen === old.first_seen &&
+            next.last_seen === old.last_seen &&
+            next.evidence_json === row.evidence_json
+          ) {
+            continue;
+          }
+          this.st.updateAlertData.run({ id: a.id, ...next, updated_at: now });
+          this.st.insertAlertChange.run(a.id, 'updated', now);
+          changes.push({ alert: rowToAlert(this.st.alertById.get(a.id)!), isNew: false, change: 'updated' });
+        }
+      }
+      if (changes.length) for (const fn of this.alertListeners) fn(this.db, changes);
+      if (actionChanges.length) for (const fn of this.actionListeners) fn(this.db, actionChanges);
+    });
+    for (const a of created) this.metrics?.alertsRaised.inc({ rule: a.rule.id, level: a.rule.level });
+  }
+
+  private createAlertActions(alert: StoredAlert, now: string, out: ActionChange[]): void {
+    for (const p of alert.proposed) {
+      const rawTarget = targetFromGroup(p.action, alert.group);
+      if (rawTarget === null) {
+        this.logger?.warn({ alert: alert.id, rule: alert.rule.id, action: p.action }, 'proposed action has no target in the alert group; skipped');
+        continue;
+      }
+      let target: string;
+      let ttlMs: number;
+      try {
+        target = normaliseTarget(p.action, rawTarget);
+        ttlMs = parseDuration(p.ttl);
+      } catch {
+        this.logger?.warn({ alert: alert.id, rule: alert.rule.id, action: p.action }, 'proposed action has an invalid target or ttl; skipped');
+        continue;
+      }
+      const id = alertActionId(alert.id, p.action, target);
+      if (this.st.actionById.get(id)) continue;
+      const auto = p.approval === 'auto';
+      const status: ActionStatus = auto ? 'active' : 'proposed';
+      const info = this.st.insertAction.run({
+        id,
+        type: p.action,
+        target,
+        ttl: p.ttl,
+        status,
+        approval: p.approval,
+        reason: `${alert.rule.title} (${alert.rule.id})`,
+        alert_id: alert.id,
+        scenario: alert.rule.name,
+        created_at: now,
+        updated_at: now,
+        expires_at: auto ? new Date(Date.parse(now) + ttlMs).toISOString() : null,
+      });
+      if (auto) this.st.insertDecisionChange.run(Number(info.lastInsertRowid), 'new', now);
+      this.st.insertAudit.run(now, `rule:${alert.rule.id}`, 'action', id, 'create', null, status, null);
+      this.metrics?.actionsChanged.inc({ type: p.action, status });
+      out.push({ action: stripAction(rowToAction(this.st.actionById.get(id)!)), previous: null });
+    }
+  }
+
+  getAlert(id: string): StoredAlert | null {
+    const r = this.st.alertById.get(id);
+    return r ? rowToAlert(r) : null;
+  }
+
+  /** Newest first (by when the store first saw the alert), `limit` per page, opaque cursor. */
+  listAlerts(filter: AlertFilter, limit: number, cursor?: string): Page<StoredAlert> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (cursor) {
+      where.push('pk < ?');
+      params.push(decodePkCursor(cursor));
+    }
+    if (filter.rule) {
+      where.push('(rule_id = ? OR rule_name = ?)');
+      params.push(filter.rule, filter.rule);
+    }
+    if (filter.level?.length) {
+      where.push(`level IN (${filter.level.map(() => '?').join(',')})`);
+      params.push(...filter.level);
+    }
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(',')})`);
+      params.push(...filter.status);
+    }
+    if (filter.since) {
+      where.push('last_seen >= ?');
+      params.push(filter.since);
+    }
+    if (filter.until) {
+      where.push('first_seen <= ?');
+      params.push(filter.until);
+    }
+    for (const [k, v] of filter.group ?? []) {
+      where.push('pk IN (SELECT alert_pk FROM alert_group WHERE key = ? AND value = ?)');
+      params.push(k, v);
+    }
+    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY pk DESC LIMIT ?`;
+    const rows = this.db.prepare<unknown[], AlertRow>(sql).all(...params, limit + 1);
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    return { items: page.map(rowToAlert), next_cursor: more ? encodeCursor({ pk: page[page.length - 1].pk }) : null };
+  }
+
+  /** Alert changes after `afterSeq`, oldest first, each with the alert's current state. */
+  alertFeed(afterSeq: number, limit: number): FeedItem[] {
+    const rows = this.db
+      .prepare<[number, number], AlertRow & { seq: number; change: string }>(
+        `SELECT c.seq AS seq, c.change AS change, a.* FROM alert_changes c JOIN alerts a ON a.id = c.alert_id
+         WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+      )
+      .all(afterSeq, limit);
+    return rows.map((r) => ({ seq: r.seq, change: r.change as AlertChangeKind, alert: rowToAlert(r) }));
+  }
+
+  /** The newest alert change sequence (0 when none): "start from now" for a new feed reader. */
+  alertFeedHead(): number {
+    return this.st.maxAlertSeq.get()?.seq ?? 0;
+  }
+
+  /** Analyst lifecycle change. Unknown id → NOT_FOUND; a transition not allowed → CONFLICT. */
+  transitionAlert(id: string, op: AlertOp, actor: string, comment?: string): StoredAlert {
+    return this.write('alert_transition', () => {
+      const row = this.st.alertById.get(id);
+      if (!row) throw new AppError('NOT_FOUND', 'No alert with this id.');
+      const from = row.status as AlertStatus;
+      const to = alertTransition(op, from);
+      if (!to) throw new AppError('CONFLICT', `Cannot ${op} an alert that is ${from}.`);
+      const now = this.iso();
+      this.st.updateAlertStatus.run(to, now, id);
+      const change: AlertChangeKind = op === 'ack' ? 'acknowledged' : op === 'resolve' ? 'resolved' : op === 'reopen' ? 'reopened' : 'suppressed';
+      this.st.insertAlertChange.run(id, change, now);
+      this.st.insertAudit.run(now, actor, 'alert', id, op, from, to, truncateComment(comment));
+      const alert = rowToAlert(this.st.alertById.get(id)!);
+      for (const fn of this.alertListeners) fn(this.db, [{ alert, isNew: false, change }]);
+      return alert;
+    });
+  }
+
+  // ---------------------------------------------------------------- actions
+
+  getAction(id: string): StoredAction | null {
+    const r = this.st.actionById.get(id);
+    return r ? rowToAction(r) : null;
+  }
+
+  listActions(filter: ActionFilter, limit: number, cursor?: string): Page<StoredAction> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (cursor) {
+      where.push('pk < ?');
+      params.push(decodePkCursor(cursor));
+    }
+    if (filter.type?.length) {
+      where.push(`type IN (${filter.type.map(() => '?').join(',')})`);
+      params.push(...filter.type);
+    }
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(',')})`);
+      params.push(...filter.status);
+    }
+    if (filter.alert) {
+      where.push('alert_id = ?');
+      params.push(filter.alert);
+    }
+    const sql = `SELECT * FROM actions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY pk DESC LIMIT ?`;
+    const rows = this.db.prepare<unknown[], ActionRow>(sql).all(...params, limit + 1);
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    return { items: page.map(rowToAction), next_cursor: more ? encodeCursor({ pk: page[page.length - 1].pk }) : null };
+  }
+
+  /**
+   * A manual action from an analyst or playbook. The target is validated and normalised
+   * (normaliseTarget refuses raw tokens without echoing them). An open (proposed/active)
+   * manual action for the same type and target → CONFLICT naming the existing id.
+   */
+  createAction(input: ManualActionInput, actor: string, comment?: string): StoredAction {
+    const target = normaliseTarget(input.type, input.target);
+    let ttlMs: number;
+    try {
+      ttlMs = parseDuration(input.ttl);
+    } catch {
+      throw new AppError('VALIDATION_FAILED', 'ttl must be a duration such as 30m, 1h or 7d');
+    }
+    if (ttlMs <= 0 || ttlMs > 366 * 86_400_000) throw new AppError('VALIDATION_FAILED', 'ttl must be between 1s and 366d');
+    const approval = input.approval ?? 'auto';
+    return this.write('action_create', () => {
+      const dup = this.st.openDuplicate.get(input.type, target);
+      if (dup) throw new AppError('CONFLICT', `An open ${input.type} action for this target already exists: ${dup.id}.`);
+      const now = this.iso();
+      const id = 'ac_' + createHash('sha256').update(JSON.stringify([input.type, target, now, Math.random()])).digest('base64url').slice(0, 24);
+      const status: ActionStatus = approval === 'auto' ? 'active' : 'proposed';
+      const info = this.st.insertAction.run({
+        id,
+        type: input.type,
+        target,
+        ttl: input.ttl,
+        status,
+        approval,
+        reason: input.reason,
+        alert_id: null,
+        scenario: 'manual',
+        created_at: now,
+        updated_at: now,
+        expires_at: status === 'active' ? new Date(Date.parse(now) + ttlMs).toISOString() : null,
+      });
+      if (status === 'active') this.st.insertDecisionChange.run(Number(info.lastInsertRowid), 'new', now);
+      this.st.insertAudit.run(now, actor, 'action', id, 'create', null, status, truncateComment(comment ?? input.reason));
+      const action = rowToAction(this.st.actionById.get(id)!);
+      for (const fn of this.actionListeners) fn(this.db, [{ action: stripAction(action), previous: null }]);
+      this.metrics?.actionsChanged.inc({ type: action.type, status });
+      return action;
+    });
+  }
+
+  /** approve (proposed→active, expires_at = now + ttl), reject, lift, expire. */
+  transitionAction(id: string, op: ActionOp, actor: string, comment?: string): StoredAction {
+    return this.write('action_transition', () => {
+      const row = this.st.actionById.get(id);
+      if (!row) throw new AppError('NOT_FOUND', 'No action with this id.');
+      return this.applyActionTransition(row, op, actor, comment);
+    });
+  }
+
+  private applyActionTransition(row: ActionRow, op: ActionOp, actor: string, comment?: string): StoredAction {
+    const from = row.status as ActionStatus;
+    const to = actionTransition(op, from);
+    if (!to) throw new AppError('CONFLICT', `Cannot ${op} an action that is ${from}.`);
+    const now = this.iso();
+    let expires = row.expires_at;
+    if (op === 'approve') expires = new Date(Date.parse(now) + parseDuration(row.ttl)).toISOString();
+    this.st.updateActionStatus.run(to, now, expires, row.id);
+    if (to === 'active') this.st.insertDecisionChange.run(row.pk, 'new', now);
+    if (from === 'active') this.st.insertDecisionChange.run(row.pk, 'deleted', now);
+    this.st.insertAudit.run(now, actor, 'action', row.id, op, from, to, truncateComment(comment));
+    const action = rowToAction(this.st.actionById.get(row.id)!);
+    for (const fn of this.actionListeners) fn(this.db, [{ action: stripAction(action), previous: from }]);
+    this.metrics?.actionsChanged.inc({ type: action.type, status: to });
+    return action;
+  }
+
+  /** Active actions past expires_at become `expired` (actor `system`); the scheduler calls this. */
+  expireActions(now: Date = this.now()): StoredAction[] {
+    const due = this.st.dueActions.all(now.toISOString());
+    if (due.length === 0) return [];
+    return this.write('action_expire', () =>
+      // Re-read inside the transaction: another process may have lifted one meanwhile.
+      this.st.dueActions.all(now.toISOString()).map((row) => this.applyActionTransition(row, 'expire', 'system')),
+    );
+  }
+
+  // ---------------------------------------------------------------- decisions (active actions)
+
+  /** Full state: every active action (of the given types) and the feed position it reflects. */
+  activeDecisions(types?: readonly ActionType[]): { items: StoredAction[]; cursor: number } {
+    this.expireActions();
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare<[], ActionRow>("SELECT * FROM actions WHERE status = 'active' ORDER BY pk")
+        .all()
+        .filter((r) => !types || types.includes(r.type as ActionType));
+      return { items: rows.map(rowToAction), cursor: this.st.maxDecisionSeq.get()?.seq ?? 0 };
+    })();
+  }
+
+  /**
+   * Decisions that appeared or disappeared after `after`. Each action's LAST change in the
+   * range wins, so an action created and lifted between two polls shows up only as deleted
+   * (harmless for an enforcement point that never saw it).
+   */
+  decisionChanges(after: number, types?: readonly ActionType[], limit = 5000): DecisionDelta {
+    this.expireActions();
+    const rows = this.db
+      .prepare<[number, number], { seq: number; action_pk: number; change: string }>(
+        'SELECT seq, action_pk, change FROM decision_changes WHERE seq > ? ORDER BY seq LIMIT ?',
+      )
+      .all(after, limit + 1);
+    const more = rows.length > limit;
+    const page = rows.slice(0, limit);
+    const last = new Map<number, string>();
+    for (const r of page) last.set(r.action_pk, r.change);
+    const out: DecisionDelta = { new: [], deleted: [], cursor: page.length ? page[page.length - 1].seq : after, more };
+    for (const [pk, change] of last) {
+      const row = this.st.actionByPk.get(pk);
+      if (!row) continue;
+      if (types && !types.includes(row.type as ActionType)) continue;
+      const a = rowToAction(row);
+      if (change === 'new' && a.status === 'active') out.new.push(a);
+      else if (change === 'deleted') out.deleted.push(a);
+    }
+    return out;
+  }
+
+  decisionHead(): number {
+    return this.st.maxDecisionSeq.get()?.seq ?? 0;
+  }
+
+  /** A CrowdSec bouncer's position, keyed by a hash of its API key (the key itself is never stored). */
+  bouncerCursor(apiKey: string): number | null {
+    const r = this.db.prepare<[string], { seq: number }>('SELECT seq FROM bouncer_cursors WHERE key_hash = ?').get(bouncerKeyHash(apiKey));
+    return r ? r.seq : null;
+  }
+
+  setBouncerCursor(apiKey: string, seq: number): void {
+    this.write('bouncer_cursor', () => {
+      this.db
+        .prepare('INSERT INTO bouncer_cursors (key_hash, seq, last_pull) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO UPDATE SET seq = excluded.seq, last_pull = excluded.last_pull')
+        .run(bouncerKeyHash(apiKey), seq, this.iso());
+    });
+  }
+
+  // ---------------------------------------------------------------- audit, rejections, retention
+
+  audit(entity?: 'alert' | 'action', entityId?: string, limit = 500): AuditEntry[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (entity) {
+      where.push('entity = ?');
+      params.push(entity);
+    }
+    if (entityId) {
+      where.push('entity_id = ?');
+      params.push(entityId);
+    }
+    return this.db
+      .prepare<unknown[], AuditEntry>(`SELECT * FROM audit_log ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq LIMIT ?`)
+      .all(...params, limit);
+  }
+
+  /** RejectSink: dead-letter rows for refused input. `raw` is already redacted by ingest. */
+  saveRejections(rejections: Rejection[]): void {
+    if (rejections.length === 0) return;
+    this.write('save_rejections', () => {
+      const now = this.iso();
+      for (const r of rejections) {
+        const o = r.origin;
+        this.st.insertRejection.run(
+          now,
+          o.source,
+          o.name,
+          o.line ?? null,
+          o.partition ?? null,
+          o.offset ?? null,
+          r.reason,
+          r.message.slice(0, 1000),
+          r.raw.length > REJECTED_RAW_MAX ? r.raw.slice(0, REJECTED_RAW_MAX) : r.raw,
+        );
+      }
+    });
+  }
+
+  rejections(limit = 100): Array<{ id: number; at: string; source: string; name: string; line: number | null; reason: string; message: string; raw: string }> {
+    return this.db.prepare<[number], never>('SELECT id, at, source, name, line, reason, message, raw FROM rejected_input ORDER BY id DESC LIMIT ?').all(limit);
+  }
+
+  /**
+   * Retention: alerts last touched before the cutoff (with their feed rows), terminal actions
+   * (expired/lifted/rejected) and their decision rows, audit entries and rejected input.
+   * The only path that deletes from the audit log.
+   */
+  purge(opts: PurgeOptions, now: Date = this.now()): { alerts: number; actions: number; audit: number; rejected: number } {
+    const cutoff = (ms: number | undefined) => (ms === undefined ? null : new Date(now.getTime() - ms).toISOString());
+    const alertsCut = cutoff(opts.alertsOlderThan);
+    const auditCut = cutoff(opts.auditOlderThan);
+    const rejectedCut = cutoff(opts.rejectedOlderThan);
+    const res = { alerts: 0, actions: 0, audit: 0, rejected: 0 };
+    this.write('purge', () => {
+      if (alertsCut) {
+        this.db.prepare('DELETE FROM alert_changes WHERE alert_id IN (SELECT id FROM alerts WHERE updated_at < ? AND last_seen < ?)').run(alertsCut, alertsCut);
+        res.alerts = this.db.prepare('DELETE FROM alerts WHERE updated_at < ? AND last_seen < ?').run(alertsCut, alertsCut).changes;
+        const terminal = "status IN ('expired', 'lifted', 'rejected') AND updated_at < ?";
+        this.db.prepare(`DELETE FROM decision_changes WHERE action_pk IN (SELECT pk FROM actions WHERE ${terminal})`).run(alertsCut);
+        res.actions = this.db.prepare(`DELETE FROM actions WHERE ${terminal}`).run(alertsCut).changes;
+      }
+      if (auditCut) res.audit = this.db.prepare('DELETE FROM audit_log WHERE at < ?').run(auditCut).changes;
+      if (rejectedCut) res.rejected = this.db.prepare('DELETE FROM rejected_input WHERE at < ?').run(rejectedCut).changes;
+    });
+    return res;
+  }
+
+  close(): void {
+    this.commitListeners.clear();
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** The public Action shape (no storage-only fields), for listeners and outbound payloads. */
+export function stripAction(a: StoredAction | Action): Action {
+  return {
+    id: a.id,
+    type: a.type,
+    target: a.target,
+    ttl: a.ttl,
+    status: a.status,
+    approval: a.approval,
+    reason: a.reason,
+    alert: a.alert,
+    created_at: a.created_at,
+    updated_at: a.updated_at,
+    expires_at: a.expires_at,
+  };
+}
+
+export function bouncerKeyHash(apiKey: string): string {
+  return createHash('sha256').update('authwatch-bouncer:' + apiKey).digest('hex');
+}
+
+/**
+ * Open (creating if needed) the store file, apply pending migrations and return the Store.
+ * WAL lets API readers run beside the writer; synchronous=FULL fsyncs the WAL on every commit
+ * (see docs/api.md "Durability" for the measured cost versus NORMAL).
+ */
+export function openStore(file: string, opts: StoreOptions = {}): Store {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db, opts.migrationsDir ?? MIGRATIONS_DIR);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new Store(db, opts);
+}
