@@ -18,7 +18,7 @@ async function setup(respond: Receiver['respond'], epOver: Record<string, unknow
   const rec = await startReceiver(TEST_SECRET, respond);
   cleanups.push(() => rec.close());
   const { db } = tempDb();
-  cleanups.push(() => db.close());
+  cleanups.push(() => void db.close());
   const cfg = configSchema.parse({
     webhooks: { allow_private_targets: true, endpoints: [{ name: 'soar', url: rec.url, secret: TEST_SECRET, timeout: '300ms', max_attempts: 4, ...epOver }] },
   });

@@ -107,6 +107,8 @@ export interface DispatcherOptions {
   /** how often the loop looks for due deliveries */
   pollMs?: number;
   backoff?: BackoffPolicy;
+  /** lease beyond the endpoint timeout before a claimed row may be claimed again (crash recovery) */
+  leaseMarginMs?: number;
   now?: () => number;
   random?: () => number;
   resolver?: Resolver;
@@ -177,7 +179,7 @@ export class WebhookDispatcher {
     const free = this.concurrency - this.inFlight.size;
     const nowMs = this.now();
     // lease = the endpoint's timeout plus margin: a crashed attempt is retried after that
-    const rows = this.o.outbox.claimDue(nowMs, free, (row) => (this.endpoints.get(row.endpoint)?.timeoutMs ?? 5000) + 30_000);
+    const rows = this.o.outbox.claimDue(nowMs, free, (row) => (this.endpoints.get(row.endpoint)?.timeoutMs ?? 5000) + (this.o.leaseMarginMs ?? 30_000));
     const started: Promise<void>[] = [];
     for (const row of rows) {
       const p = this.deliver(row).finally(() => {
