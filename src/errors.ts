@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, message: 'The resource is not in a state that allows this change.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type.' },
+  RULES_INVALID: { status: 422, message: 'The rule set has errors; the running rules were kept.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests.' },
   INTERNAL: { status: 500, message: 'Internal error.' },
   AUTH_UNAVAILABLE: { status: 503, message: 'Token verification is temporarily unavailable.' },
