@@ -171,7 +171,7 @@ describe('webhook dispatcher', () => {
     })();
     const action = { id: 'act_1', type: 'block_ip' as const, target: '203.0.113.9', ttl: '1h', status: 'active' as const, approval: 'required' as const, reason: 'r', alert: crit.id, created_at: 'x', updated_at: 'y', expires_at: null };
     t.db.transaction(() => {
-      t.enqueuer.actionsChanged([{ action, previous: { ...action, status: 'proposed' } }], () => ({ id: crit.rule.id, name: crit.rule.name, level: 'critical' }));
+      t.enqueuer.actionsChanged([{ action, previous: 'proposed' }], () => ({ id: crit.rule.id, name: crit.rule.name, level: 'critical' }));
       t.enqueuer.actionsChanged([{ action: { ...action, id: 'act_2', type: 'revoke_token', target: 'tfp_x' }, previous: null }]);
     })();
     await t.dispatcher.runOnce();

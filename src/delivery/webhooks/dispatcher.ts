@@ -7,6 +7,7 @@ import type { Action, Alert } from '../../alerts/alert.js';
 import type { Config } from '../../config/config.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
+import type { Store } from '../../store/store.js';
 import { parseDuration } from '../../util/duration.js';
 import { backoffDelay, parseRetryAfter, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { WebhookOutbox, DeliveryRow } from './outbox.js';
@@ -65,14 +66,14 @@ export class WebhookEnqueuer {
   }
 
   actionsChanged(
-    changes: ReadonlyArray<{ action: Action; previous: Action | null }>,
+    changes: ReadonlyArray<{ action: Action; previous: Action['status'] | null }>,
     ruleOf: (alertId: string) => { id: string; name: string; level: string } | null = () => null,
   ): number {
     let n = 0;
     const nowMs = this.now();
     const ts = new Date(nowMs).toISOString();
     for (const { action, previous } of changes) {
-      if (previous && previous.status === action.status) continue; // only state changes go out
+      if (previous === action.status) continue; // only state changes go out
       const rule = action.alert ? ruleOf(action.alert) : null;
       for (const ep of this.endpoints) {
         if (!endpointWantsAction(ep, action, rule)) continue;
@@ -95,6 +96,28 @@ export class WebhookEnqueuer {
     }
     return n;
   }
+}
+
+/**
+ * Wires the enqueuer into the store: outbox rows are written by the store's transaction
+ * listeners (same connection, same transaction), and the dispatcher is woken after commit.
+ */
+export function attachWebhooksToStore(
+  store: Pick<Store, 'onAlertsChanged' | 'onActionsChanged' | 'onCommit'>,
+  enqueuer: WebhookEnqueuer,
+  dispatcher?: WebhookDispatcher,
+): () => void {
+  const offs = [
+    store.onAlertsChanged((_tx, changes) => {
+      enqueuer.alertsChanged(changes);
+    }),
+    store.onActionsChanged((tx, changes) => {
+      const ruleStmt = tx.prepare<[string], { id: string; name: string; level: string }>('SELECT rule_id AS id, rule_name AS name, level FROM alerts WHERE id = ?');
+      enqueuer.actionsChanged(changes, (alertIdValue) => ruleStmt.get(alertIdValue) ?? null);
+    }),
+  ];
+  if (dispatcher) offs.push(store.onCommit(() => dispatcher.nudge()));
+  return () => offs.forEach((off) => off());
 }
 
 export interface DispatcherOptions {

@@ -35,7 +35,7 @@ export function alertPayload(alert: Alert, isNew: boolean, timestamp: string, pu
   };
 }
 
-export function actionPayload(action: Action, previous: Action | null, timestamp: string, publicUrl: string): WebhookPayload {
+export function actionPayload(action: Action, previous: Action['status'] | null, timestamp: string, publicUrl: string): WebhookPayload {
   return {
     type: 'action.changed',
     timestamp,
@@ -44,7 +44,7 @@ export function actionPayload(action: Action, previous: Action | null, timestamp
       type: action.type,
       target: action.target, // an IP/CIDR, a token fingerprint (tfp_...) or a client id: never a token
       status: action.status,
-      previous_status: previous?.status ?? null,
+      previous_status: previous,
       approval: action.approval,
       ttl: action.ttl,
       expires_at: action.expires_at,
