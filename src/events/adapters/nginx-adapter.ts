@@ -1,0 +1,124 @@
+// NGINX access logs: the default `combined` format and JSON log formats (log_format ...
+// escape=json). They carry status codes, not token facts: see resultFromStatus and
+// docs/adapters.md for what is inferred.
+import { normaliseTime } from '../event-time.js';
+import { compact, statusField, strField, type AdapterContext, type AdapterResult, type Obj } from './adapter-types.js';
+import { authorizationFacts, parseRequestLine, resultFromStatus, templateRoute } from './http-facts.js';
+
+// $remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" [extra...]
+const COMBINED_RE = /^(\S+) \S+ (\S+) \[([^\]]+)\] "((?:[^"\\]|\\.)*)" (\d{3}) (\d+|-)(?: "((?:[^"\\]|\\.)*)" "((?:[^"\\]|\\.)*)")?(.*)$/;
+const MONTHS: Record<string, string> = { Jan: '01', Feb: '02', Mar: '03', Apr: '04', May: '05', Jun: '06', Jul: '07', Aug: '08', Sep: '09', Oct: '10', Nov: '11', Dec: '12' };
+const TIME_LOCAL_RE = /^(\d{2})\/([A-Z][a-z]{2})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
+
+export const DEFAULT_NGINX_OBSERVER = 'nginx';
+
+export function looksLikeNginxCombined(line: string): boolean {
+  return COMBINED_RE.test(line);
+}
+
+export function looksLikeNginxJson(o: Obj): boolean {
+  return ('remote_addr' in o || 'request_uri' in o) && 'status' in o;
+}
+
+/** `10/Oct/2000:13:55:36 -0700` as RFC 3339, or undefined. */
+export function timeLocalToRfc3339(s: string): string | undefined {
+  const m = TIME_LOCAL_RE.exec(s);
+  if (!m || !MONTHS[m[2]]) return undefined;
+  return `${m[3]}-${MONTHS[m[2]]}-${m[1]}T${m[4]}:${m[5]}:${m[6]}${m[7]}${m[8]}:${m[9]}`;
+}
+
+// nginx escapes `"` and control bytes as \xHH in access logs
+const unescapeNginx = (s: string) => s.replace(/\\x([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+
+interface NginxFacts {
+  time: string;
+  ip: string | undefined;
+  method: string;
+  path: string;
+  protocol?: string;
+  status: number;
+  userAgent?: string;
+  referer?: string;
+  host?: string;
+  requestId?: string;
+  authorization?: string | null; // null: the log has the field and it was empty
+}
+
+function buildEvent(f: NginxFacts, ctx: AdapterContext): AdapterResult {
+  const auth = f.authorization ? authorizationFacts(f.authorization, ctx) : undefined;
+  const credentialKnown = f.authorization !== undefined;
+  const { result, detail } = resultFromStatus(f.status, {
+    credentialKnown,
+    hasCredential: !!f.authorization,
+    token: auth?.token,
+    timeMs: Date.parse(normaliseTime(f.time) ?? ''),
+  });
+  return {
+    ok: true,
+    event: compact({
+      time: f.time,
+      observer: { type: 'gateway', name: ctx.observerName ?? DEFAULT_NGINX_OBSERVER },
+      source: { ip: f.ip, user_agent: f.userAgent },
+      http: { method: f.method, route: templateRoute(f.path), path: f.path, status: f.status, protocol: f.protocol, host: f.host, referer: f.referer, request_id: f.requestId },
+      auth: { result, scheme: auth ? auth.scheme : credentialKnown ? 'none' : undefined, detail },
+      token: auth?.token,
+    }),
+  };
+}
+
+export function adaptNginxLine(line: string, ctx: AdapterContext): AdapterResult {
+  const m = COMBINED_RE.exec(line);
+  if (!m) return { ok: false, message: 'not an NGINX combined log line ($remote_addr - $remote_user [$time_local] "$request" $status ...)' };
+  const time = timeLocalToRfc3339(m[3]);
+  if (!time) return { ok: false, message: `time_local: "${m[3].slice(0, 40)}" is not dd/Mon/yyyy:HH:mm:ss +zzzz` };
+  const req = parseRequestLine(unescapeNginx(m[4]));
+  if (!req) return { ok: false, message: 'request: not "METHOD /path PROTOCOL" (NGINX logs malformed requests this way)' };
+  return buildEvent(
+    {
+      time,
+      ip: m[1],
+      method: req.method,
+      path: req.path,
+      protocol: req.protocol,
+      status: Number(m[5]),
+      referer: strField(m[7] !== undefined ? unescapeNginx(m[7]) : undefined),
+      userAgent: strField(m[8] !== undefined ? unescapeNginx(m[8]) : undefined),
+    },
+    ctx,
+  );
+}
+
+export function adaptNginxJson(o: Obj, ctx: AdapterContext): AdapterResult {
+  let time = strField(o.time_iso8601) ?? strField(o['@timestamp']) ?? strField(o.timestamp);
+  if (!time && typeof o.time_local === 'string') time = timeLocalToRfc3339(o.time_local);
+  if (!time && (typeof o.msec === 'string' || typeof o.msec === 'number') && Number.isFinite(Number(o.msec))) {
+    time = new Date(Math.round(Number(o.msec) * 1000)).toISOString();
+  }
+  if (!time) return { ok: false, message: 'time: none of time_iso8601, @timestamp, time_local, msec is present' };
+  const status = statusField(o.status);
+  if (status === undefined) return { ok: false, message: 'status: missing or not an HTTP status code' };
+  const req = typeof o.request === 'string' ? parseRequestLine(o.request) : undefined;
+  const method = strField(o.request_method) ?? req?.method;
+  let path = strField(o.request_uri) ?? req?.path;
+  if (!path && typeof o.uri === 'string') path = o.uri + (strField(o.args) ? `?${o.args as string}` : '');
+  if (!method || !path) return { ok: false, message: 'request: need request_method + request_uri (or uri), or request' };
+  let authorization: string | null | undefined;
+  if ('http_authorization' in o) authorization = strField(o.http_authorization) ?? null;
+  return buildEvent(
+    {
+      time,
+      ip: strField(o.remote_addr) ?? strField(o.client_ip),
+      method,
+      path,
+      protocol: strField(o.server_protocol) ?? req?.protocol,
+      status,
+      userAgent: strField(o.http_user_agent),
+      referer: strField(o.http_referer),
+      host: strField(o.host) ?? strField(o.http_host),
+      requestId: strField(o.request_id),
+      authorization,
+    },
+    ctx,
+  );
+}
+

@@ -1,0 +1,183 @@
+// The ingest stage: one input line (or parsed object) → adapter → redaction → validation →
+// normalisation → one authwatch event, or a rejection with a stable reason. Never throws:
+// bad input is refused with a reason and counted, and the rest of the batch goes on.
+import type { RouteClass } from './event.js';
+import type { AwEvent } from './event.js';
+import type { IngestOutcome, Ingestor, InputFormat, Origin, RejectReason } from './ingest-types.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RoutePolicy } from './route-policy.js';
+import { createRedactor, fingerprint, redactText, RedactionDepthError, REDACTED, type RedactionKind } from './redaction.js';
+import { checkLimits, contractViolation } from './event-validate.js';
+import { normaliseTime } from './event-time.js';
+import { deriveEventId } from './event-id.js';
+import { isObj, type AdapterContext, type AdapterFormat, type AdapterResult, type Obj } from './adapters/adapter-types.js';
+import { adaptAuthwatch } from './adapters/authwatch-adapter.js';
+import { adaptNginxJson, adaptNginxLine } from './adapters/nginx-adapter.js';
+import { adaptEnvoy } from './adapters/envoy-adapter.js';
+import { adaptKong } from './adapters/kong-adapter.js';
+import { detectObjectFormat, detectTextFormat } from './adapters/detect.js';
+
+export interface IngestorOptions {
+  fingerprintSecret: Buffer;
+  routePolicy: RoutePolicy;
+  inputFormat: InputFormat;
+  maxLineBytes: number;
+  metrics?: Metrics;
+  /** observer.name for gateway formats whose records do not name their instance (default: the format name) */
+  observerNames?: Partial<Record<'nginx' | 'envoy' | 'kong', string>>;
+}
+
+/** Rejections keep at most this many characters of the (redacted) input. */
+export const MAX_RAW_CHARS = 2048;
+
+class Reject {
+  constructor(readonly reason: RejectReason, readonly message: string, readonly raw: string) {}
+}
+
+// A cut-off token at the end of a shortened line would escape the patterns (no closing dot
+// segments), so the trailing token-ish run is dropped before redacting.
+const TRAILING_TOKENISH_RE = /[A-Za-z0-9_.~+/=%-]+$/;
+
+/** Redacted, truncated copy of an input line for the dead-letter record. */
+export function rawForRejection(line: string): string {
+  let s = line;
+  if (s.length > MAX_RAW_CHARS * 2) s = s.slice(0, MAX_RAW_CHARS * 2).replace(TRAILING_TOKENISH_RE, '');
+  s = redactText(s);
+  return s.length > MAX_RAW_CHARS ? s.slice(0, MAX_RAW_CHARS) + '…' : s;
+}
+
+function rawForObject(obj: unknown): string {
+  try {
+    const s = JSON.stringify(obj);
+    return s === undefined ? String(obj) : rawForRejection(s);
+  } catch {
+    return '(unserialisable)';
+  }
+}
+
+const BINARY_RE = /[\u0000\uFFFD]/;
+
+export function createIngestor(opts: IngestorOptions): Ingestor {
+  const redact = createRedactor(opts.fingerprintSecret);
+  const secret = opts.fingerprintSecret;
+  const metrics = opts.metrics;
+  const ctxFor = (format: AdapterFormat): AdapterContext => ({
+    fingerprint: (t) => fingerprint(secret, t),
+    observerName: format === 'authwatch' ? undefined : opts.observerNames?.[format],
+  });
+  const ctx: Record<AdapterFormat, AdapterContext> = { authwatch: ctxFor('authwatch'), nginx: ctxFor('nginx'), envoy: ctxFor('envoy'), kong: ctxFor('kong') };
+
+  function adaptObject(o: Obj, format: AdapterFormat): AdapterResult {
+    switch (format) {
+      case 'authwatch':
+        return adaptAuthwatch(o);
+      case 'nginx':
+        return adaptNginxJson(o, ctx.nginx);
+      case 'envoy':
+        return adaptEnvoy(o, ctx.envoy);
+      case 'kong':
+        return adaptKong(o, ctx.kong);
+    }
+  }
+
+  /** adapter output → the accepted event; throws Reject */
+  function finish(e: Obj): AwEvent {
+    if ('redaction' in e) delete e.redaction; // only authwatch sets it
+    let report;
+    try {
+      report = redact(e);
+    } catch (err) {
+      if (err instanceof RedactionDepthError) throw new Reject('too_large', err.message, '(too deeply nested to keep)');
+      throw err;
+    }
+    const limit = checkLimits(e);
+    if (limit) throw new Reject('too_large', limit, rawForObject(e));
+    const violation = contractViolation(e);
+    if (violation) throw new Reject('schema_violation', violation, rawForObject(e));
+    const time = normaliseTime(e.time as string);
+    if (time === undefined) {
+      throw new Reject('invalid_time', `time: "${String(e.time).slice(0, 64)}" is not an RFC 3339 timestamp (e.g. 2026-01-02T03:04:05Z or +02:00)`, rawForObject(e));
+    }
+    e.time = time;
+    // an id that held a secret was redacted to a constant; it no longer identifies the event
+    if (e.id === undefined || e.id === REDACTED || (typeof e.id === 'string' && e.id.includes(REDACTED))) {
+      // derived before route_class is filled, so a route policy change does not change ids
+      e.id = deriveEventId(e);
+    }
+    const http = e.http as Obj | undefined;
+    if (http && http.route_class === undefined && typeof http.route === 'string') {
+      const cls: RouteClass | undefined = opts.routePolicy.classify(http.method as string | undefined, http.route);
+      if (cls) http.route_class = cls;
+    }
+    if (report.count > 0) {
+      e.redaction = { applied: true, count: report.count, fields: report.fields };
+      if (metrics) {
+        for (const [kind, n] of Object.entries(report.kinds) as Array<[RedactionKind, number]>) metrics.redactions.inc({ kind }, n);
+        metrics.eventsRedacted.inc({ observer: (e.observer as Obj).name as string });
+      }
+    }
+    return e as AwEvent;
+  }
+
+  function outcome(fn: () => { event: AwEvent; format: AdapterFormat }, origin: Origin, rawOnCrash: () => string): IngestOutcome {
+    try {
+      const { event, format } = fn();
+      return { ok: true, event, format };
+    } catch (err) {
+      if (err instanceof Reject) return { ok: false, rejection: { reason: err.reason, message: err.message, origin, raw: err.raw } };
+      // A bug, not bad input: still a rejection (never a crash), with no internals in the message.
+      return { ok: false, rejection: { reason: 'adapter_error', message: `internal error while mapping the record (${(err as Error)?.name ?? 'Error'})`, origin, raw: rawOnCrash() } };
+    }
+  }
+
+  function fromObject(o: unknown, rawLine: string | undefined): { event: AwEvent; format: AdapterFormat } {
+    const raw = () => (rawLine !== undefined ? rawForRejection(rawLine) : rawForObject(o));
+    if (!isObj(o)) throw new Reject('not_an_object', `expected a JSON object, got ${Array.isArray(o) ? 'an array' : o === null ? 'null' : typeof o}`, raw());
+    let format: AdapterFormat | undefined;
+    if (opts.inputFormat === 'auto') {
+      format = detectObjectFormat(o);
+      if (!format) throw new Reject('unknown_format', 'no adapter recognises this record (authwatch needs observer + auth; see docs/adapters.md for gateway keys)', raw());
+    } else format = opts.inputFormat;
+    const r = adaptObject(o, format);
+    if (!r.ok) throw new Reject('adapter_error', `${format}: ${r.message}`, raw());
+    return { event: finish(r.event), format };
+  }
+
+  function fromLine(input: string): { event: AwEvent; format: AdapterFormat } {
+    let line = input;
+    if (line.length > opts.maxLineBytes || (line.length * 3 > opts.maxLineBytes && Buffer.byteLength(line, 'utf8') > opts.maxLineBytes)) {
+      throw new Reject('line_too_long', `line longer than ${opts.maxLineBytes} bytes`, rawForRejection(line));
+    }
+    if (BINARY_RE.test(line)) throw new Reject('not_utf8', 'line holds NUL bytes or invalid UTF-8 (binary data?)', rawForRejection(line));
+    if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
+    if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
+    let i = 0;
+    while (i < line.length && (line[i] === ' ' || line[i] === '\t')) i++;
+    const first = line[i];
+    const isText = first !== '{' && (opts.inputFormat === 'nginx' || (opts.inputFormat === 'auto' && detectTextFormat(line) !== undefined));
+    if (isText) {
+      const r = adaptNginxLine(line, ctx.nginx);
+      if (!r.ok) throw new Reject('adapter_error', `nginx: ${r.message}`, rawForRejection(line));
+      return { event: finish(r.event), format: 'nginx' };
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (err) {
+      const looksJson = first === '{' || first === '[';
+      if (opts.inputFormat === 'auto' && !looksJson) throw new Reject('unknown_format', 'neither JSON nor an NGINX combined log line', rawForRejection(line));
+      const where = /position (\d+)/.exec((err as Error).message)?.[1];
+      throw new Reject('malformed_json', `malformed JSON${where ? ` at character ${where}` : ''}`, rawForRejection(line));
+    }
+    return fromObject(parsed, line);
+  }
+
+  return {
+    ingestLine(line, origin) {
+      return outcome(() => fromLine(typeof line === 'string' ? line : String(line)), origin, () => rawForRejection(String(line)));
+    },
+    ingestObject(obj, origin) {
+      return outcome(() => fromObject(obj, undefined), origin, () => rawForObject(obj));
+    },
+  };
+}

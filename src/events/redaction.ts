@@ -1,0 +1,257 @@
+// Token redaction at ingest (docs/redaction.md). Every string of an event is scanned once;
+// secrets are replaced by `[REDACTED]` and tokens are fingerprinted, so the same token
+// correlates across sources without ever being kept. Regexes are compiled once at load and
+// a cheap pre-check skips clean strings, because this runs on every field of every event.
+import { createHmac } from 'node:crypto';
+
+export const REDACTED = '[REDACTED]';
+
+/** Kinds of secret found, the `kind` label of authwatch_redactions_total. */
+export const REDACTION_KINDS = ['jwt', 'auth_scheme', 'param', 'key', 'header_text'] as const;
+export type RedactionKind = (typeof REDACTION_KINDS)[number];
+
+/** `tfp_` + 22 base64url chars: what fingerprint() returns; never redacted again. */
+export const FINGERPRINT_RE = /^tfp_[A-Za-z0-9_-]{22}$/;
+
+/** The token fingerprint of the brief: tfp_ + first 22 chars of base64url(HMAC-SHA256(secret, token)). */
+export function fingerprint(secret: Buffer, token: string): string {
+  return 'tfp_' + createHmac('sha256', secret).update(token, 'utf8').digest('base64url').slice(0, 22);
+}
+
+export interface RedactionReport {
+  /** secrets replaced */
+  count: number;
+  /** dotted paths of the fields that were changed (array items by index), capped */
+  fields: string[];
+  kinds: Partial<Record<RedactionKind, number>>;
+  /** fingerprints of the tokens found, in the order found (unique) */
+  fingerprints: string[];
+}
+
+export const MAX_REPORTED_FIELDS = 128;
+
+// --- string patterns -------------------------------------------------------------------
+
+// Parameter names whose values are secrets wherever they appear as `name=value`.
+const SECRET_PARAMS =
+  'access_token|refresh_token|id_token|token|code|client_secret|client_assertion|assertion|password|passwd|' +
+  'subject_token|actor_token|device_code|code_verifier|api_key|apikey';
+// Of those, the ones whose value is a token worth fingerprinting.
+const TOKEN_PARAMS = new Set(['access_token', 'refresh_token', 'id_token', 'token', 'subject_token', 'actor_token']);
+// JSON-in-a-string keys (a response body in detail text, a raw rejected line).
+const SECRET_JSON_KEYS =
+  SECRET_PARAMS + '|authorization|proxy-authorization|http_authorization|cookie|set-cookie|x-api-key|secret|private_key';
+
+/**
+ * One global regex, one pass. Alternatives, in priority order:
+ *  1-2  `"secret_key": "value"` (JSON text inside a string; also cut off before its closing quote)
+ *  3-4  `Authorization: value` header lines in free text
+ *  5-6  `Bearer|DPoP|Basic <token>` scheme values
+ *  7    JWT / JWE shaped values (eyJ… with 1 to 4 dots; a cut-off JWT counts too)
+ *  8-10 `name=value` query/form parameters (also %3D-encoded inside another URL)
+ */
+const SECRET_RE = new RegExp(
+  [
+    `"(${SECRET_JSON_KEYS})"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)(?:"|$)`,
+    `\\b(proxy-authorization|authorization|cookie|set-cookie|x-api-key)[ \\t]*:[ \\t]*([^\\r\\n"]+)`,
+    `(bearer|dpop|basic)[ \\t]+([A-Za-z0-9\\-._~+/\\\\]+=*)`,
+    `(eyJ[A-Za-z0-9_-]{6,}\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*){0,3})`,
+    `(^|[?&;\\s#"'(,]|%26|%3F)(${SECRET_PARAMS})(=|%3D)((?:(?!%26)[^&\\s#"',;<>])*)`,
+  ].join('|'),
+  'gi',
+);
+
+// Cheap pre-check: a string without any of these cannot hold a secret SECRET_RE finds.
+const MAYBE_SECRET_RE = /eyJ|bearer|dpop|basic|[="]|%3d|authorization|cookie|x-api-key/i;
+
+/** Opaque scheme values must look random, so "Bearer token expired" is not a secret. */
+function looksLikeToken(v: string): boolean {
+  if (v.length < 8) return false;
+  if (v.length >= 40) return true;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true; // digit
+    if (i > 0 && c >= 65 && c <= 90) return true; // inner capital
+  }
+  return false;
+}
+
+function isRedactedValue(v: string): boolean {
+  return v === REDACTED || v === '%5BREDACTED%5D' || FINGERPRINT_RE.test(v);
+}
+
+interface StringFindings {
+  count: number;
+  kinds: Partial<Record<RedactionKind, number>>;
+  tokens: string[];
+}
+
+function note(f: StringFindings, kind: RedactionKind, token?: string): void {
+  f.count++;
+  f.kinds[kind] = (f.kinds[kind] ?? 0) + 1;
+  if (token) f.tokens.push(token);
+}
+
+function stripScheme(v: string): { scheme: string | undefined; rest: string } {
+  const m = /^\s*(bearer|dpop|basic)\s+(.*)$/is.exec(v);
+  return m ? { scheme: m[1].toLowerCase(), rest: m[2].trim() } : { scheme: undefined, rest: v.trim() };
+}
+
+/** Redact one string; `f` collects what was found. Returns the same string when clean. */
+function redactString(s: string, f: StringFindings): string {
+  if (s.length < 8 || !MAYBE_SECRET_RE.test(s)) return s;
+  SECRET_RE.lastIndex = 0;
+  return s.replace(SECRET_RE, (m: string, ...g: Array<string | undefined>) => {
+    if (g[0] !== undefined) {
+      // JSON key: value
+      const v = g[1] ?? '';
+      if (v === '' || isRedactedValue(v)) return m;
+      const key = g[0].toLowerCase();
+      const { scheme, rest } = stripScheme(v);
+      const isToken = TOKEN_PARAMS.has(key) || ((key.endsWith('authorization')) && scheme !== 'basic');
+      note(f, 'key', isToken ? rest : undefined);
+      return `"${g[0]}":"${REDACTED}"`;
+    }
+    if (g[2] !== undefined) {
+      // header line in free text
+      const v = (g[3] ?? '').trim();
+      if (v === '' || isRedactedValue(v) || v.startsWith(REDACTED)) return m;
+      const { scheme, rest } = stripScheme(v);
+      const isToken = g[2].toLowerCase().endsWith('authorization') && scheme !== 'basic';
+      note(f, 'header_text', isToken ? rest : undefined);
+      return `${g[2]}: ${REDACTED}`;
+    }
+    if (g[4] !== undefined) {
+      const v = g[5] ?? '';
+      if (!looksLikeToken(v) && !v.startsWith('eyJ')) return m;
+      const basic = g[4].toLowerCase() === 'basic';
+      note(f, 'auth_scheme', basic ? undefined : v);
+      return `${g[4]} ${REDACTED}`;
+    }
+    if (g[6] !== undefined) {
+      note(f, 'jwt', g[6]);
+      return REDACTED;
+    }
+    // name=value parameter
+    const v = g[10] ?? '';
+    if (v === '' || isRedactedValue(v)) return m;
+    const name = (g[8] ?? '').toLowerCase();
+    // `code=401` in prose is not an authorization code; real codes are long and not numeric.
+    if (name === 'code' && (v.length < 6 || /^\d+$/.test(v))) return m;
+    note(f, 'param', TOKEN_PARAMS.has(name) ? v : undefined);
+    return `${g[7]}${g[8]}${g[9]}${REDACTED}`;
+  });
+}
+
+/** Redact secrets in free text (log lines, webhook payloads, dead-letter raw lines). */
+export function redactText(s: string): string {
+  return redactString(s, { count: 0, kinds: {}, tokens: [] });
+}
+
+// --- object walk -----------------------------------------------------------------------
+
+// Keys whose whole value is a secret, whatever it looks like.
+const SECRET_KEY_RE =
+  /^(?:.*[-_])?(?:authorization|cookie)$|^(?:x-api-key|api[-_]?key|x-auth-token|x-access-token|client_secret|client-secret|password|passwd|access_token|refresh_token|id_token|assertion|client_assertion|subject_token|actor_token|device_code|code_verifier|private_key|secret)$/i;
+// Keys that are secrets only as request parameters (`code` under query/form/body).
+const PARAM_ONLY_KEYS = new Set(['code', 'token']);
+const PARAM_CONTEXT_RE = /^(?:query|querystring|query_string|query_params|params|args|form|form_params|body|request_body|post_data|data)$/i;
+
+/** The secrets that key-based redaction would remove, for tests and docs. */
+export function isSecretKey(key: string, parentKey: string | undefined): boolean {
+  if (SECRET_KEY_RE.test(key)) return true;
+  return PARAM_ONLY_KEYS.has(key.toLowerCase()) && parentKey !== undefined && PARAM_CONTEXT_RE.test(parentKey);
+}
+
+// Key-based secrets whose value is a token (fingerprinted), as opposed to passwords, cookies, codes.
+const TOKEN_KEY_RE = /authorization$|token$/;
+
+/** Walks deeper than this are cut short; validation rejects such events as too_large anyway. */
+const MAX_WALK_DEPTH = 64;
+
+export class RedactionDepthError extends Error {
+  readonly code = 'REDACTION_TOO_DEEP';
+}
+
+function setOwn(obj: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
+  // `__proto__` from JSON.parse is an own property; plain assignment would change the prototype instead.
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, writable: true, enumerable: true, configurable: true });
+  else (obj as Record<string, unknown>)[key as string] = value;
+}
+
+export type Redactor = (obj: Record<string, unknown>) => RedactionReport;
+
+/**
+ * A redactor bound to the fingerprint secret. It redacts `obj` deeply in place and sets
+ * `token.fp` to the first token's fingerprint when the producer sent none. Throws
+ * RedactionDepthError only when the object nests deeper than 64 levels (the ingestor
+ * rejects those as too_large).
+ */
+export function createRedactor(secret: Buffer): Redactor {
+  return function redact(obj: Record<string, unknown>): RedactionReport {
+    const report: RedactionReport = { count: 0, fields: [], kinds: {}, fingerprints: [] };
+    const f: StringFindings = { count: 0, kinds: {}, tokens: [] };
+
+    const addField = (path: string) => {
+      if (report.fields.length < MAX_REPORTED_FIELDS && !report.fields.includes(path)) report.fields.push(path);
+    };
+
+    const visit = (container: Record<string, unknown> | unknown[], key: string | number, value: unknown, path: string, parentKey: string | undefined, secretCtx: boolean, depth: number): void => {
+      const keyStr = typeof key === 'string' ? key : undefined;
+      const secretHere = secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey));
+      if (typeof value === 'string') {
+        if (value.length === 0 || isRedactedValue(value)) return;
+        if (secretHere || (keyStr !== undefined && keyStr.toLowerCase() === 'token')) {
+          const { scheme, rest } = stripScheme(value);
+          const k = (keyStr ?? parentKey ?? '').toLowerCase();
+          const isToken = scheme === 'bearer' || scheme === 'dpop' || (scheme === undefined && TOKEN_KEY_RE.test(k));
+          note(f, 'key', isToken && rest ? rest : undefined);
+          setOwn(container, key, REDACTED);
+          addField(path);
+          return;
+        }
+        const before = f.count;
+        const out = redactString(value, f);
+        if (f.count !== before) {
+          setOwn(container, key, out);
+          addField(path);
+        }
+        return;
+      }
+      if (value === null || typeof value !== 'object') {
+        if (secretHere && (typeof value === 'number' || typeof value === 'bigint')) {
+          note(f, 'key');
+          setOwn(container, key, REDACTED);
+          addField(path);
+        }
+        return;
+      }
+      if (depth >= MAX_WALK_DEPTH) throw new RedactionDepthError(`nested deeper than ${MAX_WALK_DEPTH} levels at ${path}`);
+      const ctxKey = keyStr ?? parentKey;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) visit(value, i, value[i], `${path}.${i}`, ctxKey, secretHere, depth + 1);
+      } else {
+        const o = value as Record<string, unknown>;
+        for (const k of Object.keys(o)) visit(o, k, o[k], `${path}.${k}`, ctxKey, secretHere, depth + 1);
+      }
+    };
+
+    for (const k of Object.keys(obj)) visit(obj, k, obj[k], k, undefined, false, 1);
+
+    report.count = f.count;
+    report.kinds = f.kinds;
+    for (const t of f.tokens) {
+      const fp = fingerprint(secret, t);
+      if (!report.fingerprints.includes(fp)) report.fingerprints.push(fp);
+    }
+    if (report.fingerprints.length > 0) {
+      const tok = obj.token;
+      if (tok === undefined) setOwn(obj, 'token', { fp: report.fingerprints[0] });
+      else if (tok !== null && typeof tok === 'object' && !Array.isArray(tok)) {
+        const t = tok as Record<string, unknown>;
+        if (t.fp === undefined || t.fp === REDACTED) t.fp = report.fingerprints[0];
+      }
+    }
+    return report;
+  };
+}
