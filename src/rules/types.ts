@@ -46,7 +46,12 @@ export interface EngineStats {
   lateEvents: number;
   buffered: number;
   watermark: string | null;
+  /** detection rules: matching events; correlations: events that opened or grew an alert */
   matchesByRule: Record<string, number>;
+  /** open suppression windows (one per rule and group key), capped by maxGroupKeys too */
+  openAlerts?: number;
+  /** events whose `time` could not be parsed; evaluated at the current clock */
+  invalidTimeEvents?: number;
 }
 
 /**

@@ -1,0 +1,234 @@
+// Sliding-window state of one correlation rule, one slot per group key. Kept compact because a
+// flood of unique keys (one event each) is the normal attack shape: such a slot is a Map entry
+// plus a few typed-array cells; only keys with two or more events get a JS object (`Overflow`).
+// Slots sit in a least-recently-updated list so expiry and capacity eviction pop from its head.
+import { EVIDENCE_MAX_IDS, EVIDENCE_MAX_SAMPLES } from '../alerts/alert.js';
+import type { AwEvent } from '../events/event.js';
+
+/** Per-key state once a key has more than one event (or for value_count/temporal rules). */
+export interface Overflow {
+  /** timestamps of the events in the window, sorted; live part starts at `s` */
+  t: number[];
+  s: number;
+  /** value_count: the counted value of each event, parallel to t (null when the field is absent) */
+  vals?: (string | null)[];
+  /** value_count: events per distinct value in the window */
+  vc?: Map<string, number>;
+  /** temporal: newest time each source position was seen */
+  seen?: number[];
+  /** temporal_ordered: per position, the latest start of a chain completed up to that position */
+  chain?: number[];
+  /** the most recent event ids and times (evidence), capped */
+  rid: string[];
+  rt: number[];
+  /** the most recent events (evidence samples), capped */
+  samples: AwEvent[];
+}
+
+export interface SlotSnapshot {
+  k: string;
+  last: number;
+  t0?: number;
+  id0?: string;
+  o?: Omit<Overflow, 'vc'> & { vc?: [string, number][] };
+}
+
+const NONE = -1;
+
+export class CorrelationWindows {
+  readonly map = new Map<string, number>();
+  private keys: (string | undefined)[] = [];
+  private over: (Overflow | undefined)[] = [];
+  private id0: (string | undefined)[] = [];
+  last = new Float64Array(16);
+  private t0 = new Float64Array(16);
+  private prev = new Int32Array(16);
+  private next = new Int32Array(16);
+  private free: number[] = [];
+  private used = 0;
+  head = NONE;
+  private tail = NONE;
+
+  constructor(readonly timespanMs: number, readonly alwaysOverflow: boolean) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  private grow(): void {
+    const n = this.last.length * 2;
+    const f = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
+    const i = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
+    this.last = f(this.last);
+    this.t0 = f(this.t0);
+    this.prev = i(this.prev);
+    this.next = i(this.next);
+  }
+
+  private unlink(s: number): void {
+    const p = this.prev[s];
+    const n = this.next[s];
+    if (p === NONE) this.head = n;
+    else this.next[p] = n;
+    if (n === NONE) this.tail = p;
+    else this.prev[n] = p;
+  }
+
+  private append(s: number): void {
+    this.prev[s] = this.tail;
+    this.next[s] = NONE;
+    if (this.tail === NONE) this.head = s;
+    else this.next[this.tail] = s;
+    this.tail = s;
+  }
+
+  /** The slot for key, or -1. */
+  get(key: string): number {
+    const s = this.map.get(key);
+    return s === undefined ? NONE : s;
+  }
+
+  create(key: string, t: number, id: string): number {
+    let s = this.free.pop();
+    if (s === undefined) {
+      if (this.used === this.last.length) this.grow();
+      s = this.used++;
+    }
+    this.map.set(key, s);
+    this.keys[s] = key;
+    this.last[s] = t;
+    this.t0[s] = t;
+    this.id0[s] = id;
+    this.over[s] = undefined;
+    this.append(s);
+    return s;
+  }
+
+  /** Mark a slot updated at t (moves it to the list tail). */
+  touch(s: number, t: number): void {
+    if (t > this.last[s]) this.last[s] = t;
+    if (this.tail !== s) {
+      this.unlink(s);
+      this.append(s);
+    }
+  }
+
+  evict(s: number): void {
+    this.unlink(s);
+    this.map.delete(this.keys[s]!);
+    this.keys[s] = undefined;
+    this.over[s] = undefined;
+    this.id0[s] = undefined;
+    this.free.push(s);
+  }
+
+  /** Evict slots whose newest event left the window; returns how many. Amortised O(1) per event. */
+  expire(now: number): number {
+    const limit = now - this.timespanMs;
+    let n = 0;
+    while (this.head !== NONE && this.last[this.head] <= limit) {
+      this.evict(this.head);
+      n++;
+    }
+    return n;
+  }
+
+  isSingle(s: number): boolean {
+    return this.over[s] === undefined;
+  }
+
+  single(s: number): { t: number; id: string } {
+    return { t: this.t0[s], id: this.id0[s]! };
+  }
+
+  /** The slot's overflow object, created from its single event when needed. */
+  overflow(s: number, first: { sources?: number } = {}): Overflow {
+    let o = this.over[s];
+    if (!o) {
+      o = { t: [this.t0[s]], s: 0, rid: [this.id0[s]!], rt: [this.t0[s]], samples: [] };
+      if (first.sources !== undefined) {
+        // temporal rules keep their own per-source state, not the single timestamp
+        o.t.length = 0;
+        o.rid.length = 0;
+        o.rt.length = 0;
+      }
+      this.over[s] = o;
+      this.id0[s] = undefined;
+    }
+    return o;
+  }
+
+  snapshot(): SlotSnapshot[] {
+    const out: SlotSnapshot[] = [];
+    for (let s = this.head; s !== NONE; s = this.next[s]) {
+      const o = this.over[s];
+      if (o) {
+        const { vc, ...rest } = o;
+        out.push({ k: this.keys[s]!, last: this.last[s], o: { ...rest, t: o.t.slice(o.s), s: 0, vals: o.vals?.slice(o.s), ...(vc ? { vc: [...vc] } : {}) } });
+      } else out.push({ k: this.keys[s]!, last: this.last[s], t0: this.t0[s], id0: this.id0[s] });
+    }
+    return out;
+  }
+
+  restore(slots: SlotSnapshot[]): void {
+    for (const x of slots) {
+      const s = this.create(x.k, x.t0 ?? x.last, x.id0 ?? '');
+      this.last[s] = x.last;
+      if (x.o) {
+        const { vc, ...rest } = x.o;
+        this.over[s] = { ...rest, ...(vc ? { vc: new Map(vc) } : {}) };
+        this.id0[s] = undefined;
+      }
+    }
+  }
+}
+
+/** Append an event id/time/sample to an overflow's evidence rings. */
+export function rememberEvidence(o: Overflow, id: string, t: number, ev: AwEvent | null): void {
+  o.rid.push(id);
+  o.rt.push(t);
+  if (o.rid.length > EVIDENCE_MAX_IDS) {
+    o.rid.shift();
+    o.rt.shift();
+  }
+  if (ev) {
+    o.samples.push(ev);
+    if (o.samples.length > EVIDENCE_MAX_SAMPLES) o.samples.shift();
+  }
+}
+
+/** Insert t keeping o.t sorted (late events), returning its index. */
+export function insertSorted(o: Overflow, t: number): number {
+  const a = o.t;
+  let i = a.length;
+  if (i === o.s || a[i - 1] <= t) {
+    a.push(t);
+    return i;
+  }
+  while (i > o.s && a[i - 1] > t) i--;
+  a.splice(i, 0, t);
+  return i;
+}
+
+/** Drop timestamps at or before limit (out of the window (limit, ...]); compacts now and then. */
+export function dropOld(o: Overflow, limit: number): void {
+  const a = o.t;
+  let s = o.s;
+  while (s < a.length && a[s] <= limit) {
+    if (o.vals && o.vc) {
+      const v = o.vals[s];
+      if (v !== null) {
+        const c = o.vc.get(v)! - 1;
+        if (c === 0) o.vc.delete(v);
+        else o.vc.set(v, c);
+      }
+    }
+    s++;
+  }
+  if (s > 64 && s * 2 > a.length) {
+    o.t = a.slice(s);
+    if (o.vals) o.vals = o.vals.slice(s);
+    s = 0;
+  }
+  o.s = s;
+}

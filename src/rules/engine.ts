@@ -1,0 +1,560 @@
+// The rule engine: compiled rules + event-time windows. Pure: no I/O, no wall clock. Events are
+// buffered in a (time, id) min-heap and evaluated once the watermark (newest event time minus
+// the allowed lateness) passes them, so arrival order within the lateness never changes alerts.
+import { alertId, EVIDENCE_MAX_IDS, EVIDENCE_MAX_SAMPLES, type Alert } from '../alerts/alert.js';
+import type { AwEvent } from '../events/event.js';
+import { CorrelationWindows, dropOld, insertSorted, rememberEvidence, type Overflow, type SlotSnapshot } from './correlation-windows.js';
+import { EventHeap } from './event-heap.js';
+import type { CompiledCorrelation, CompiledDetection, CompiledRule, CompiledRuleSet } from './rule-compiler.js';
+import { fieldGetter, type EventLike, type Getter } from './sigma-matcher.js';
+import type { EngineOptions, EngineSnapshot, EngineStats, RuleEngine, RuleInfo } from './types.js';
+
+export class SnapshotMismatchError extends Error {
+  readonly code = 'ENGINE_SNAPSHOT_MISMATCH';
+}
+
+type GroupValue = string | number | boolean | null;
+type Group = Record<string, GroupValue>;
+
+/** One suppression window of one rule and group key: the state behind one alert. */
+interface AlertState {
+  rule: number;
+  key: string;
+  group: Group;
+  start: number; // window start (event time of the match that opened it)
+  end: number; // start + suppress: a match at or after end opens a new window
+  startIso: string;
+  count: number;
+  first: number;
+  last: number;
+  ids: string[];
+  samples: Record<string, unknown>[];
+}
+
+interface CorrRuntime {
+  rule: CompiledCorrelation;
+  windows: CorrelationWindows;
+  /** per source rule index: getters of the group-by fields and of the value_count field */
+  groupGetters: Map<number, { names: string[]; fields: string[]; getters: Getter[] }>;
+  valueGetters: Map<number, Getter>;
+  /** per source rule index: its positions in `rules` (temporal) */
+  positions: Map<number, number[]>;
+}
+
+const STATE_VERSION = 1;
+
+export function rulesetHash(ruleset: CompiledRuleSet): string {
+  return ruleset.hash;
+}
+
+/** Group values are scalars: arrays become their comma-joined text, objects their JSON. */
+function groupValue(v: unknown): GroupValue {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (Array.isArray(v)) return v.map((x) => (typeof x === 'object' ? JSON.stringify(x) : String(x))).join(',');
+  return JSON.stringify(v);
+}
+
+function groupKey(values: GroupValue[]): string {
+  if (values.length === 1) {
+    const v = values[0];
+    return typeof v === 'string' ? 's' + v : JSON.stringify(v);
+  }
+  return JSON.stringify(values);
+}
+
+function iso(t: number): string {
+  return new Date(t).toISOString();
+}
+
+function eventTime(ev: AwEvent): number {
+  return Date.parse(ev.time);
+}
+
+class Engine implements RuleEngine {
+  readonly rules: readonly RuleInfo[];
+  private readonly compiled: CompiledRule[];
+  private readonly heap = new EventHeap();
+  private watermark = -Infinity;
+  private maxSeen = -Infinity;
+  /** newest event time evaluated so far (drives window expiry) */
+  private clock = -Infinity;
+  private readonly corr: (CorrRuntime | undefined)[] = [];
+  private readonly corrList: CorrRuntime[] = [];
+  private readonly open: Map<string, AlertState>[] = [];
+  private openCount = 0;
+  private readonly dirty = new Set<AlertState>();
+  private readonly matches: number[];
+  private lateEvents = 0;
+  private invalidTime = 0;
+  private evictedExpired = 0;
+  private evictedCapacity = 0;
+  private groupKeys = 0;
+  // the detection index: field → lowercased value → rules; plus rules that must always be tried
+  private readonly indexFields: { get: Getter; map: Map<string, CompiledDetection[]> }[] = [];
+  private readonly unindexed: CompiledDetection[] = [];
+  private readonly evalStamp: Int32Array;
+  private stamp = 0;
+
+  constructor(private readonly ruleset: CompiledRuleSet, private readonly opts: EngineOptions) {
+    this.compiled = ruleset.rules;
+    this.rules = ruleset.infos;
+    this.matches = new Array(this.compiled.length).fill(0);
+    this.evalStamp = new Int32Array(this.compiled.length);
+    const byField = new Map<string, Map<string, CompiledDetection[]>>();
+    for (const r of this.compiled) {
+      this.open.push(new Map());
+      if (r.kind === 'detection') {
+        if (!r.eq) {
+          this.unindexed.push(r);
+          continue;
+        }
+        let m = byField.get(r.eq.field);
+        if (!m) byField.set(r.eq.field, (m = new Map()));
+        for (const v of r.eq.values) {
+          const l = m.get(v) ?? [];
+          l.push(r);
+          m.set(v, l);
+        }
+      } else {
+        const rt: CorrRuntime = {
+          rule: r,
+          windows: new CorrelationWindows(r.timespanMs, r.type !== 'event_count'),
+          groupGetters: new Map(),
+          valueGetters: new Map(),
+          positions: new Map(),
+        };
+        for (const [src, fields] of r.groupFields) rt.groupGetters.set(src, { names: r.info.group_by, fields, getters: fields.map(fieldGetter) });
+        for (const [src, f] of r.valueFields) rt.valueGetters.set(src, fieldGetter(f));
+        r.sources.forEach((s, pos) => rt.positions.set(s, [...(rt.positions.get(s) ?? []), pos]));
+        this.corr[r.index] = rt;
+        this.corrList.push(rt);
+      }
+    }
+    for (const [field, map] of byField) this.indexFields.push({ get: fieldGetter(field), map });
+  }
+
+  // ---- input ---------------------------------------------------------------------------------
+
+  push(event: AwEvent): void {
+    const t = eventTime(event);
+    if (t !== t) {
+      // unparseable time: evaluated now at the current clock rather than dropped
+      this.invalidTime++;
+      this.evaluate(event, this.clock === -Infinity ? 0 : this.clock);
+      return;
+    }
+    if (t < this.watermark) {
+      this.lateEvents++;
+      this.evaluate(event, t);
+      return;
+    }
+    this.heap.push({ t, id: event.id, ev: event });
+    if (t > this.maxSeen) {
+      this.maxSeen = t;
+      const w = t - this.opts.allowedLatenessMs;
+      if (w > this.watermark) this.watermark = w;
+    }
+    this.release(this.watermark);
+  }
+
+  advanceTo(epochMs: number): void {
+    const w = epochMs - this.opts.allowedLatenessMs;
+    if (w > this.watermark) this.watermark = w;
+    this.release(this.watermark);
+  }
+
+  flush(): void {
+    this.release(Infinity);
+    if (this.maxSeen > this.watermark) this.watermark = this.maxSeen;
+  }
+
+  private release(upTo: number): void {
+    const h = this.heap;
+    for (let e = h.peek(); e !== undefined && e.t <= upTo; e = h.peek()) {
+      h.pop();
+      this.evaluate(e.ev, e.t);
+    }
+  }
+
+  // ---- evaluation ----------------------------------------------------------------------------
+
+  private evaluate(ev: AwEvent, t: number): void {
+    if (t > this.clock) {
+      this.clock = t;
+      this.expire(t);
+    }
+    const stamp = ++this.stamp;
+    const e = ev as EventLike;
+    for (let i = 0; i < this.indexFields.length; i++) {
+      const f = this.indexFields[i];
+      const v = f.get(e);
+      if (v === undefined || v === null) continue;
+      if (Array.isArray(v)) {
+        for (const x of v) this.tryList(f.map.get(String(x).toLowerCase()), ev, t, stamp);
+      } else this.tryList(f.map.get(typeof v === 'string' ? v.toLowerCase() : String(v).toLowerCase()), ev, t, stamp);
+    }
+    for (let i = 0; i < this.unindexed.length; i++) this.tryRule(this.unindexed[i], ev, t, stamp);
+  }
+
+  private tryList(list: CompiledDetection[] | undefined, ev: AwEvent, t: number, stamp: number): void {
+    if (list === undefined) return;
+    for (let i = 0; i < list.length; i++) this.tryRule(list[i], ev, t, stamp);
+  }
+
+  private tryRule(r: CompiledDetection, ev: AwEvent, t: number, stamp: number): void {
+    if (this.evalStamp[r.index] === stamp) return;
+    this.evalStamp[r.index] = stamp;
+    if (!r.match(ev as EventLike)) return;
+    this.matches[r.index]++;
+    if (r.alerts) {
+      const values = r.groupGetters.map((g) => groupValue(g(ev as EventLike)));
+      const group: Group = {};
+      r.info.group_by.forEach((f, i) => (group[f] = values[i]));
+      const key = groupKey(values);
+      const a = this.openAlert(r, key, t);
+      if (a) this.grow(a, ev, t);
+      else this.startAlert(r, key, group, ev, t, 1, t, [ev.id]);
+    }
+    for (let i = 0; i < r.consumers.length; i++) this.feed(this.corr[r.consumers[i]]!, r.index, ev, t, null);
+  }
+
+  /** The open suppression window of rule r for key at time t, if any. */
+  private openAlert(r: CompiledRule, key: string, t: number): AlertState | undefined {
+    const a = this.open[r.index].get(key);
+    if (a === undefined) return undefined;
+    if (t >= a.end) {
+      this.open[r.index].delete(key);
+      this.openCount--;
+      return undefined;
+    }
+    return a;
+  }
+
+  private grow(a: AlertState, ev: AwEvent, t: number): void {
+    a.count++;
+    if (t > a.last) a.last = t;
+    if (t < a.first) a.first = t;
+    if (a.ids.length < EVIDENCE_MAX_IDS) a.ids.push(ev.id);
+    if (a.samples.length < EVIDENCE_MAX_SAMPLES) a.samples.push(structuredClone(ev));
+    const r = this.compiled[a.rule];
+    if (r.kind === 'correlation') this.matches[a.rule]++;
+    if (r.alerts) this.dirty.add(a);
+  }
+
+  private startAlert(r: CompiledRule, key: string, group: Group, ev: AwEvent, t: number, count: number, first: number, ids: string[], samples?: AwEvent[]): AlertState {
+    if (this.openCount >= this.opts.maxGroupKeys) this.evictOldestAlert();
+    const a: AlertState = {
+      rule: r.index, key, group, start: t, end: t + r.suppressMs, startIso: ev.time && eventTime(ev) === t ? ev.time : iso(t),
+      count, first, last: t, ids: ids.slice(0, EVIDENCE_MAX_IDS), samples: (samples ?? [ev]).slice(-EVIDENCE_MAX_SAMPLES).map((x) => structuredClone(x)),
+    };
+    this.open[r.index].set(key, a);
+    this.openCount++;
+    if (r.kind === 'correlation') this.matches[r.index]++;
+    if (r.alerts) this.dirty.add(a);
+    return a;
+  }
+
+  private evictOldestAlert(): void {
+    let best: Map<string, AlertState> | undefined;
+    let bestStart = Infinity;
+    for (const m of this.open) {
+      const first = m.values().next();
+      if (!first.done && first.value.start < bestStart) {
+        bestStart = first.value.start;
+        best = m;
+      }
+    }
+    if (!best) return;
+    best.delete(best.keys().next().value!);
+    this.openCount--;
+    this.evictedCapacity++;
+  }
+
+  /** A match of source rule `src` reaches correlation c. `up` is the group of an upstream correlation alert. */
+  private feed(rt: CorrRuntime, src: number, ev: AwEvent, t: number, up: Group | null): void {
+    const c = rt.rule;
+    const gg = rt.groupGetters.get(src)!;
+    const values: GroupValue[] = new Array(gg.fields.length);
+    for (let i = 0; i < gg.fields.length; i++) {
+      const f = gg.fields[i];
+      values[i] = up !== null && f in up ? up[f] : groupValue(gg.getters[i](ev as EventLike));
+    }
+    const key = groupKey(values);
+    const w = rt.windows;
+    let s = w.get(key);
+    let n: number; // the value the condition is tested on
+    let events: number; // events in the window
+    let o: Overflow | undefined;
+    if (s < 0) {
+      if (this.groupKeys >= this.opts.maxGroupKeys) this.evictOldestWindow();
+      s = w.create(key, t, ev.id);
+      this.groupKeys++;
+      if (c.type === 'event_count') {
+        n = events = 1;
+      } else {
+        o = w.overflow(s, { sources: c.sources.length });
+        n = this.addToOverflow(rt, o, src, ev, t, t);
+        events = o.t.length - o.s;
+      }
+    } else {
+      const newest = Math.max(t, w.last[s]);
+      w.touch(s, t);
+      o = w.overflow(s, c.type === 'event_count' ? {} : { sources: c.sources.length });
+      n = this.addToOverflow(rt, o, src, ev, t, newest);
+      events = o.t.length - o.s;
+    }
+
+    const a = this.openAlert(c, key, t);
+    if (a) {
+      this.grow(a, ev, t);
+      return;
+    }
+    if (!c.test(n)) return;
+    const group: Group = {};
+    gg.names.forEach((name, i) => (group[name] = values[i]));
+    let first = t;
+    let ids: string[] = [ev.id];
+    let samples: AwEvent[] = [ev];
+    if (o) {
+      first = o.t[o.s] ?? t;
+      const lim = w.last[s] - c.timespanMs;
+      ids = o.rid.filter((_, i) => o!.rt[i] > lim);
+      samples = o.samples;
+    }
+    const na = this.startAlert(c, key, group, ev, t, events, first, ids, samples);
+    for (let i = 0; i < c.consumers.length; i++) this.feed(this.corr[c.consumers[i]]!, c.index, ev, t, na.group);
+  }
+
+  /** Add one event to a window; returns the number the correlation condition is tested on. */
+  private addToOverflow(rt: CorrRuntime, o: Overflow, src: number, ev: AwEvent, t: number, newest: number): number {
+    const c = rt.rule;
+    const limit = newest - c.timespanMs;
+    if (t <= limit) return this.metric(rt, o, limit); // late and already outside the window
+    const i = insertSorted(o, t);
+    if (c.type === 'value_count') {
+      const v = groupValue(rt.valueGetters.get(src)!(ev as EventLike));
+      const text = v === null ? null : String(v);
+      if (!o.vals) {
+        o.vals = [];
+        o.vc = new Map();
+      }
+      if (i === o.vals.length) o.vals.push(text);
+      else o.vals.splice(i, 0, text);
+      if (text !== null) o.vc!.set(text, (o.vc!.get(text) ?? 0) + 1);
+    } else if (c.type === 'temporal') {
+      const seen = (o.seen ??= new Array(c.sources.length).fill(-Infinity));
+      for (const p of rt.positions.get(src)!) if (t > seen[p]) seen[p] = t;
+    } else if (c.type === 'temporal_ordered') {
+      const chain = (o.chain ??= new Array(c.sources.length).fill(-Infinity));
+      const ps = rt.positions.get(src)!;
+      for (let k = ps.length - 1; k >= 0; k--) {
+        const p = ps[k];
+        if (p === 0) chain[0] = Math.max(chain[0], t);
+        else if (chain[p - 1] > t - c.timespanMs && chain[p - 1] <= t) chain[p] = Math.max(chain[p], chain[p - 1]);
+      }
+    }
+    rememberEvidence(o, ev.id, t, ev);
+    dropOld(o, limit);
+    return this.metric(rt, o, limit);
+  }
+
+  private metric(rt: CorrRuntime, o: Overflow, limit: number): number {
+    switch (rt.rule.type) {
+      case 'event_count':
+        return o.t.length - o.s;
+      case 'value_count':
+        return o.vc?.size ?? 0;
+      case 'temporal': {
+        let k = 0;
+        for (const x of o.seen ?? []) if (x > limit) k++;
+        return k;
+      }
+      case 'temporal_ordered': {
+        const chain = o.chain ?? [];
+        let k = 0;
+        while (k < chain.length && chain[k] > limit) k++;
+        return k;
+      }
+    }
+  }
+
+  private evictOldestWindow(): void {
+    let best: CorrRuntime | undefined;
+    let bestT = Infinity;
+    for (const rt of this.corrList) {
+      const h = rt.windows.head;
+      if (h >= 0 && rt.windows.last[h] < bestT) {
+        bestT = rt.windows.last[h];
+        best = rt;
+      }
+    }
+    if (!best) return;
+    best.windows.evict(best.windows.head);
+    this.groupKeys--;
+    this.evictedCapacity++;
+  }
+
+  private expire(now: number): void {
+    for (let i = 0; i < this.corrList.length; i++) {
+      const n = this.corrList[i].windows.expire(now);
+      if (n) {
+        this.groupKeys -= n;
+        this.evictedExpired += n;
+      }
+    }
+    // suppression windows: maps are in opening order, so expired ones are at the front
+    for (let r = 0; r < this.open.length; r++) {
+      const m = this.open[r];
+      if (m.size === 0) continue;
+      for (const [k, a] of m) {
+        if (a.end > now) break;
+        m.delete(k);
+        this.openCount--;
+      }
+    }
+  }
+
+  // ---- output --------------------------------------------------------------------------------
+
+  drainAlerts(): Alert[] {
+    if (!this.dirty.size) return [];
+    const out: Alert[] = [];
+    for (const a of this.dirty) out.push(this.toAlert(a));
+    this.dirty.clear();
+    return out;
+  }
+
+  private toAlert(a: AlertState): Alert {
+    const r = this.compiled[a.rule].info;
+    return {
+      id: alertId(r.id, a.group, a.startIso),
+      rule: { id: r.id, name: r.name, title: r.title, level: r.level },
+      group: { ...a.group },
+      count: a.count,
+      first_seen: iso(a.first),
+      last_seen: iso(a.last),
+      evidence: { event_ids: [...a.ids], samples: a.samples.map((s) => structuredClone(s)) },
+      status: 'open',
+      proposed: r.response.map((p) => ({ ...p })),
+    };
+  }
+
+  stats(): EngineStats {
+    const matchesByRule: Record<string, number> = {};
+    for (const r of this.compiled) matchesByRule[r.info.name] = this.matches[r.index];
+    return {
+      groupKeys: this.groupKeys,
+      evictions: { expired: this.evictedExpired, capacity: this.evictedCapacity },
+      lateEvents: this.lateEvents,
+      buffered: this.heap.size,
+      watermark: Number.isFinite(this.watermark) ? iso(this.watermark) : null,
+      matchesByRule,
+      openAlerts: this.openCount,
+      invalidTimeEvents: this.invalidTime,
+    };
+  }
+
+  // ---- state ---------------------------------------------------------------------------------
+
+  snapshot(): EngineSnapshot {
+    return { rulesetHash: this.ruleset.hash, state: this.exportState() };
+  }
+
+  exportState(): EngineState {
+    const num = (x: number) => (Number.isFinite(x) ? x : null);
+    const alertJson = (a: AlertState, open: boolean, dirty: boolean) => ({ ...a, rule: this.compiled[a.rule].info.id, open, dirty });
+    const alerts: AlertStateJson[] = [];
+    const seen = new Set<AlertState>();
+    for (const m of this.open) for (const a of m.values()) {
+      seen.add(a);
+      alerts.push(alertJson(a, true, this.dirty.has(a)));
+    }
+    for (const a of this.dirty) if (!seen.has(a)) alerts.push(alertJson(a, false, true));
+    return {
+      v: STATE_VERSION,
+      watermark: num(this.watermark),
+      maxSeen: num(this.maxSeen),
+      clock: num(this.clock),
+      buffer: this.heap.sorted().map((e) => e.ev),
+      rules: this.compiled.map((r) => ({
+        id: r.info.id,
+        def: r.defHash,
+        matches: this.matches[r.index],
+        windows: this.corr[r.index]?.windows.snapshot() ?? [],
+      })),
+      alerts,
+      counters: { late: this.lateEvents, invalid: this.invalidTime, expired: this.evictedExpired, capacity: this.evictedCapacity },
+    };
+  }
+
+  restore(snapshot: EngineSnapshot): void {
+    if (snapshot.rulesetHash !== this.ruleset.hash) throw new SnapshotMismatchError('snapshot was taken with a different rule set');
+    this.importState(snapshot.state as EngineState, false);
+  }
+
+  /** Load state; with `partial`, only rules whose definition hash is unchanged get their windows back (hot reload). */
+  importState(st: EngineState, partial: boolean): void {
+    if (!st || st.v !== STATE_VERSION) throw new SnapshotMismatchError('unknown snapshot format');
+    if (this.heap.size || this.groupKeys || this.openCount || this.dirty.size) throw new SnapshotMismatchError('restore needs a fresh engine');
+    const val = (x: number | null) => (x === null ? -Infinity : x);
+    this.watermark = val(st.watermark);
+    this.maxSeen = val(st.maxSeen);
+    this.clock = val(st.clock);
+    for (const ev of st.buffer) this.heap.push({ t: eventTime(ev), id: ev.id, ev });
+    const byId = new Map(this.compiled.map((r) => [r.info.id, r]));
+    for (const rs of st.rules) {
+      const r = byId.get(rs.id);
+      if (!r || (partial && r.defHash !== rs.def)) continue;
+      this.matches[r.index] = rs.matches;
+      const rt = this.corr[r.index];
+      if (rt && rs.windows.length) {
+        rt.windows.restore(rs.windows);
+        this.groupKeys += rs.windows.length;
+      }
+    }
+    for (const j of st.alerts) {
+      const r = byId.get(j.rule);
+      const prev = st.rules.find((x) => x.id === j.rule);
+      if (!r || (partial && (!prev || prev.def !== r.defHash))) continue;
+      const a: AlertState = { ...j, rule: r.index };
+      delete (a as unknown as Record<string, unknown>).open;
+      delete (a as unknown as Record<string, unknown>).dirty;
+      if (j.open) {
+        this.open[r.index].set(a.key, a);
+        this.openCount++;
+      }
+      if (j.dirty && !partial) this.dirty.add(a);
+    }
+    if (!partial) {
+      this.lateEvents = st.counters.late;
+      this.invalidTime = st.counters.invalid;
+      this.evictedExpired = st.counters.expired;
+      this.evictedCapacity = st.counters.capacity;
+    }
+  }
+}
+
+type AlertStateJson = Omit<AlertState, 'rule'> & { rule: string; open: boolean; dirty: boolean };
+
+export interface EngineState {
+  v: number;
+  watermark: number | null;
+  maxSeen: number | null;
+  clock: number | null;
+  buffer: AwEvent[];
+  rules: { id: string; def: string; matches: number; windows: SlotSnapshot[] }[];
+  alerts: AlertStateJson[];
+  counters: { late: number; invalid: number; expired: number; capacity: number };
+}
+
+/**
+ * Build an engine. With `previous` (hot reload), the new engine takes over the previous one's
+ * buffered events and watermark, and the windows and suppression state of every rule whose
+ * definition (and dependencies) is unchanged; changed rules start empty.
+ */
+export function createEngine(ruleset: CompiledRuleSet, opts: EngineOptions, previous?: RuleEngine): RuleEngine {
+  const e = new Engine(ruleset, opts);
+  if (previous instanceof Engine) e.importState(previous.exportState(), true);
+  return e;
+}
