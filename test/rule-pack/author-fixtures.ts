@@ -235,7 +235,9 @@ const add = (dir: string, rule: string, name: string, events: Ev[], expected: Ex
   const r = 'failures-then-success';
   const f = (sec: number, result = 'bad_signature') => gw(sec, { ip: '203.0.113.50', status: 401, result, route: '/api/v1/accounts/{id}', token: { alg: 'RS256', kid: 'k1', iss: ISS, fp: fp(`fs-${sec}`) } });
   const ok = (sec: number) => gw(sec, { ip: '203.0.113.50', status: 200, result: 'ok', route: '/api/v1/accounts/{id}', token: { alg: 'RS256', kid: 'k1', iss: ISS, fp: fp('fs-ok') } });
-  add('experimental', r, 'fires-burst-then-ok', [...range(5).map((i) => f(i * 10, i % 2 ? 'expired' : 'bad_signature')), ok(60)], [alert(r, { 'source.ip': '203.0.113.50' }, 2, 0, 60)]);
+  // The chained correlation sees two matches: the burst (complete at the 5th failure, t=40)
+  // and the success; its alert spans those two.
+  add('experimental', r, 'fires-burst-then-ok', [...range(5).map((i) => f(i * 10, i % 2 ? 'expired' : 'bad_signature')), ok(60)], [alert(r, { 'source.ip': '203.0.113.50' }, 2, 40, 60)]);
   add('experimental', r, 'near-miss-four-failures', [...range(4).map((i) => f(i * 10)), ok(60)], []);
   add('experimental', r, 'near-miss-success-first', [ok(0), ...range(5).map((i) => f(10 + i * 10))], []);
 }
