@@ -1,5 +1,66 @@
-// Placeholder until the owning issue lands: says so plainly instead of pretending.
-export async function run(_argv: string[]): Promise<number> {
-  process.stderr.write('authwatch worker: not implemented yet\n');
-  return 1;
+// `authwatch worker [--config FILE] [--data DIR] [--brokers H:P,...]`: Kafka ingest alone (no
+// HTTP API) until SIGTERM/SIGINT, which finishes in-flight batches and saves the restart points.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/config.js';
+import { createLogger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { startKafka } from '../sources/kafka/start-kafka.js';
+import { openStore } from '../store/store.js';
+
+const HELP = `Usage: authwatch worker [--config FILE] [--data DIR] [--brokers HOST:PORT,...]
+
+Consumes the events topic (consumer group kafka.group_id), evaluates the rules and stores alerts
+in <data>/authwatch.db; publishes alerts, actions and rejected input to their topics.
+Brokers come from --brokers, AUTHWATCH_KAFKA_BROKERS or kafka.brokers in the config file.
+See docs/kafka.md.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        data: { type: 'string' },
+        brokers: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`authwatch worker: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const brokers = values.brokers?.split(',').map((s) => s.trim()).filter(Boolean);
+  const config = loadConfig({ file: values.config, env: process.env, overrides: { data_dir: values.data, 'kafka.brokers': brokers } });
+  if (config.kafka.brokers.length === 0) {
+    process.stderr.write('authwatch worker: no Kafka brokers (set --brokers, AUTHWATCH_KAFKA_BROKERS or kafka.brokers)\n');
+    return 2;
+  }
+  const logger = createLogger({ level: config.log.level });
+  const metrics = createMetrics();
+  const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }) });
+  let stop: () => Promise<void>;
+  try {
+    stop = await startKafka({ config, store, metrics, logger });
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  process.stdout.write(`authwatch worker consuming ${config.kafka.topics.events} (group ${config.kafka.group_id}) from ${config.kafka.brokers.join(',')}\n`);
+  const sig = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  logger.info({ signal: sig }, 'worker shutting down');
+  await stop();
+  store.close();
+  return 0;
 }

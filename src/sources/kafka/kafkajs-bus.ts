@@ -1,0 +1,246 @@
+// KafkaBus on kafkajs 2.2.4 — the only module in src/ that imports kafkajs.
+import kafkajs from 'kafkajs';
+import type { Admin, Consumer, Kafka as KafkaClient, KafkaMessage, Producer, LogEntry } from 'kafkajs';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../observability/logger.js';
+import type {
+  BusConsumer,
+  BusProducer,
+  BusTransaction,
+  BusTransactionalProducer,
+  ConsumerOptions,
+  InMessage,
+  KafkaBus,
+  OutMessage,
+  PartitionOffset,
+  PartitionWatermarks,
+  TopicSpec,
+} from './kafka-client.js';
+
+const { Kafka, logLevel, CompressionTypes } = kafkajs;
+
+export interface KafkajsBusOptions {
+  brokers: string[];
+  clientId: string;
+  logger: Logger;
+}
+
+function toIn(m: KafkaMessage): InMessage {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.headers ?? {})) {
+    if (v === undefined) continue;
+    headers[k] = Array.isArray(v) ? v.map(String).join(',') : v.toString();
+  }
+  return { key: m.key ? m.key.toString() : null, value: m.value, headers, offset: m.offset, timestamp: m.timestamp };
+}
+
+function toOut(messages: OutMessage[]) {
+  return messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+}
+
+function byTopic(offsets: PartitionOffset[]) {
+  const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const o of offsets) {
+    const list = topics.get(o.topic) ?? [];
+    list.push({ partition: o.partition, offset: o.offset });
+    topics.set(o.topic, list);
+  }
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+export class KafkajsBus implements KafkaBus {
+  private readonly kafka: KafkaClient;
+  private readonly closers: Array<() => Promise<void>> = [];
+  private adminConn: Promise<Admin> | null = null;
+
+  constructor(private readonly opts: KafkajsBusOptions) {
+    const log = opts.logger.child({ component: 'kafkajs' });
+    this.kafka = new Kafka({
+      clientId: opts.clientId,
+      brokers: opts.brokers,
+      connectionTimeout: 5000,
+      requestTimeout: 30000,
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+      // kafkajs messages go through pino (never console); they carry no event payloads.
+      logLevel: logLevel.WARN,
+      logCreator:
+        () =>
+        ({ level, log: entry }: LogEntry) => {
+          const { message, ...rest } = entry;
+          if (level <= logLevel.ERROR) log.error(rest, message);
+          else if (level === logLevel.WARN) log.warn(rest, message);
+          else log.debug(rest, message);
+        },
+    });
+  }
+
+  async producer(): Promise<BusProducer> {
+    const p = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+    await p.connect();
+    this.closers.push(() => p.disconnect());
+    return {
+      send: async (topic, messages) => {
+        if (messages.length === 0) return;
+        await p.send({ topic, messages: toOut(messages), acks: -1, compression: CompressionTypes.None });
+      },
+      disconnect: () => p.disconnect(),
+    };
+  }
+
+  async transactionalProducer(transactionalId: string): Promise<BusTransactionalProducer> {
+    const p: Producer = this.kafka.producer({
+      allowAutoTopicCreation: false,
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // short: a transaction left open by a crashed worker that never comes back is aborted by the broker after this
+      transactionTimeout: 15000,
+    });
+    await p.connect();
+    this.closers.push(() => p.disconnect());
+    return {
+      transaction: async (): Promise<BusTransaction> => {
+        const tx = await p.transaction();
+        return {
+          send: async (topic, messages) => {
+            if (messages.length) await tx.send({ topic, messages: toOut(messages), acks: -1 });
+          },
+          sendOffsets: (groupId, offsets) => tx.sendOffsets({ consumerGroupId: groupId, topics: byTopic(offsets) }),
+          commit: () => tx.commit(),
+          abort: () => tx.abort(),
+        };
+      },
+      disconnect: () => p.disconnect(),
+    };
+  }
+
+  async consumer(opts: ConsumerOptions): Promise<BusConsumer> {
+    const c: Consumer = this.kafka.consumer({
+      groupId: opts.groupId,
+      allowAutoTopicCreation: false,
+      readUncommitted: false, // read_committed: never see an aborted stage-1 transaction
+      maxWaitTimeInMs: opts.maxWaitMs ?? 100,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 1024 * 1024,
+      sessionTimeout: 10000,
+      rebalanceTimeout: 20000,
+      heartbeatInterval: 1000,
+    });
+    await c.connect();
+    for (const topic of opts.topics) await c.subscribe({ topic, fromBeginning: opts.fromBeginning });
+    this.closers.push(() => c.disconnect());
+    return {
+      run: async (handlers) => {
+        if (handlers.onAssignment) {
+          const cb = handlers.onAssignment;
+          c.on(c.events.GROUP_JOIN, (e) => {
+            const assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
+            cb(assigned);
+          });
+        }
+        await c.run({
+          autoCommit: opts.autoCommit,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: opts.maxInFlight,
+          eachBatch: async ({ batch, heartbeat, isStale, resolveOffset }) => {
+            await handlers.eachBatch(
+              { topic: batch.topic, partition: batch.partition, messages: batch.messages.map(toIn), highWatermark: batch.highWatermark },
+              { heartbeat, isStale, resolveOffset },
+            );
+          },
+        });
+      },
+      seek: (to) => c.seek(to),
+      commit: (offsets) => c.commitOffsets(offsets),
+      stop: () => c.stop(),
+      disconnect: () => c.disconnect(),
+    };
+  }
+
+  /** one admin connection, reused: lag is polled every second */
+  private admin(): Promise<Admin> {
+    if (!this.adminConn) {
+      const admin = this.kafka.admin();
+      this.adminConn = admin.connect().then(() => admin);
+      this.adminConn.catch(() => {
+        this.adminConn = null;
+      });
+      this.closers.push(async () => {
+        this.adminConn = null;
+        await admin.disconnect();
+      });
+    }
+    return this.adminConn;
+  }
+
+  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+    const admin = await this.admin();
+    try {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((s) => !existing.has(s.topic));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((s) => {
+          const configEntries: Array<{ name: string; value: string }> = [];
+          if (s.compacted) configEntries.push({ name: 'cleanup.policy', value: 'compact' });
+          if (s.maxMessageBytes) configEntries.push({ name: 'max.message.bytes', value: String(s.maxMessageBytes) });
+          return { topic: s.topic, numPartitions: s.partitions, replicationFactor: -1, configEntries };
+        }),
+      });
+    } catch (err) {
+      // two workers starting together race to create the same topics: the loser's error is harmless
+      if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    }
+  }
+
+  async watermarks(topic: string): Promise<PartitionWatermarks[]> {
+    const admin = await this.admin();
+    const offs = await admin.fetchTopicOffsets(topic);
+    return offs.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+  }
+
+  async committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]> {
+    const admin = await this.admin();
+    const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
+  }
+
+  async readAll(topic: string): Promise<Array<InMessage & { partition: number }>> {
+    const ends = await this.watermarks(topic);
+    const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
+    const out: Array<InMessage & { partition: number }> = [];
+    if (pending.size === 0) return out;
+    // kafkajs reads only through a group; a throwaway group that is deleted afterwards
+    const groupId = `${this.opts.clientId}.read.${randomBytes(6).toString('hex')}`;
+    const c = this.kafka.consumer({ groupId, maxWaitTimeInMs: 100, readUncommitted: false });
+    await c.connect();
+    try {
+      await c.subscribe({ topic, fromBeginning: true });
+      await new Promise<void>((resolveDone, reject) => {
+        const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 60_000);
+        c.run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            for (const m of batch.messages) out.push({ ...toIn(m), partition: batch.partition });
+            const last = batch.messages.length ? BigInt(batch.messages[batch.messages.length - 1].offset) + 1n : 0n;
+            const end = pending.get(batch.partition);
+            if (end !== undefined && last >= end) pending.delete(batch.partition);
+            if (pending.size === 0) {
+              clearTimeout(timer);
+              resolveDone();
+            }
+          },
+        }).catch(reject);
+      });
+    } finally {
+      await c.disconnect();
+      const admin = await this.admin();
+      await admin.deleteGroups([groupId]).catch(() => undefined);
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers.splice(0).reverse()) await close().catch(() => undefined);
+  }
+}

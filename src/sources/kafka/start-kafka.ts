@@ -1,0 +1,83 @@
+// Wiring for the Kafka worker, shared by `authwatch worker` and `authwatch serve` (app.ts):
+// the same ingestor and rule engine construction as the other sources, on the app's store.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../../config/config.js';
+import { createIngestor } from '../../events/ingestor.js';
+import { loadFingerprintSecret } from '../../events/fingerprint-secret.js';
+import { compileRoutePolicy } from '../../events/route-policy.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { createEngine } from '../../rules/engine.js';
+import { loadRuleSet, type CompiledRuleSet } from '../../rules/rule-loader.js';
+import type { RuleEngine } from '../../rules/types.js';
+import type { Store } from '../../store/store.js';
+import { parseDuration } from '../../util/duration.js';
+import { KafkajsBus } from './kafkajs-bus.js';
+import { KafkaWorker, newWorkerId } from './worker.js';
+
+export class KafkaStartError extends Error {
+  readonly code = 'KAFKA_START_FAILED';
+}
+
+/** A stable id per data dir: a restarted worker reuses its transactional id and so fences its previous incarnation. */
+export function workerIdFor(dataDir: string): string {
+  const file = join(dataDir, 'kafka-worker-id');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const id = newWorkerId();
+  writeFileSync(file, id + '\n', { mode: 0o600 });
+  return id;
+}
+
+export interface StartKafkaDeps {
+  config: Config;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+/** Start the worker; resolves with its graceful stop (for App.onShutdown). */
+export async function startKafka(d: StartKafkaDeps): Promise<() => Promise<void>> {
+  const { config } = d;
+  if (config.kafka.brokers.length === 0) throw new KafkaStartError('kafka.brokers is empty');
+  const secret = loadFingerprintSecret(config.data_dir, config.ingest.fingerprint_secret);
+  const ingestor = createIngestor({
+    fingerprintSecret: secret,
+    routePolicy: compileRoutePolicy(config.route_policy),
+    maxLineBytes: config.ingest.max_line_bytes,
+    inputFormat: config.ingest.input_format,
+    metrics: d.metrics,
+  });
+  const engineOpts = { allowedLatenessMs: parseDuration(config.rules.allowed_lateness), maxGroupKeys: config.rules.max_group_keys };
+  // The rule set is read again whenever a partition is (re)assigned, so edited rules reach the
+  // Kafka path at the next rebalance or restart; a broken edit keeps the last good set.
+  let lastGood: CompiledRuleSet | null = null;
+  const loadRules = (): CompiledRuleSet => {
+    const loaded = loadRuleSet(config.rules.dir, { includeExperimental: config.rules.include_experimental });
+    if (loaded.errors.length === 0) lastGood = loaded.ruleset;
+    else d.logger.warn({ errors: loaded.errors.length }, 'rules failed to load; the Kafka worker keeps the last good rule set');
+    if (!lastGood) throw new KafkaStartError(`rules in ${config.rules.dir} failed to load`);
+    return lastGood;
+  };
+  loadRules();
+  const newEngine = (): RuleEngine => createEngine(loadRules(), engineOpts);
+  const bus = new KafkajsBus({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger: d.logger });
+  const worker = new KafkaWorker({
+    bus,
+    kafka: config.kafka,
+    workerId: workerIdFor(config.data_dir),
+    ingestor,
+    newEngine,
+    store: d.store,
+    metrics: d.metrics,
+    logger: d.logger,
+  });
+  try {
+    await worker.start();
+  } catch (err) {
+    await worker.stop().catch(() => undefined);
+    throw new KafkaStartError(`kafka worker failed to start: ${(err as Error).message}`);
+  }
+  return () => worker.stop();
+}

@@ -1,0 +1,390 @@
+// The Kafka worker: two stages, both in every worker process (docs/kafka.md has the picture).
+//
+//  1. ingest stage — consumer group `<group>` on the events topic (any number of partitions,
+//     shared by all workers): each message goes through the same Ingestor as replay/HTTP
+//     (normalise → redact → validate). Accepted events go to the internal rules topic,
+//     rejected ones to the dead-letter topic, and the input offsets are committed — all three
+//     in ONE Kafka transaction, so a crash neither loses nor duplicates an event downstream.
+//  2. rule stage — consumer group `<group>.rules` on `<group>.internal.rules` (read_committed).
+//     Each of its partitions has its own RuleEngine, owned by exactly one worker at a time.
+//     Alerts are upserted into SQLite (idempotent by deterministic id, monotone counts); every
+//     few batches the engine snapshot and the next offset are saved (SQLite, then the compacted
+//     state topic) as the partition's restart point. On (re)assignment the engine is restored
+//     from the newest restart point and the partition re-read from its offset: re-processed
+//     events reproduce the same alerts, so nothing is lost or double counted.
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../../config/config.js';
+import type { AwEvent } from '../../events/event.js';
+import type { Ingestor } from '../../events/ingest-types.js';
+import type { Logger } from '../../observability/logger.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { RuleEngine } from '../../rules/types.js';
+import type { Store } from '../../store/store.js';
+import { lagOf, type BatchContext, type BusConsumer, type BusProducer, type BusTransactionalProducer, type InBatch, type KafkaBus, type OutMessage } from './kafka-client.js';
+import { KafkaStateStore, attachOutbox } from './kafka-state.js';
+import { OutboxPublisher } from './outbox-publisher.js';
+
+export type KafkaConfig = Config['kafka'];
+
+/** Snapshot a rule-stage partition after this many batches or this much time, whichever first. */
+const SNAPSHOT_EVERY_BATCHES = 50;
+const SNAPSHOT_EVERY_MS = 2000;
+/** A partition with no new input for this long, with the whole pipeline drained, is advanced to the wall clock. */
+const IDLE_TICK_MS = 1000;
+const MONITOR_INTERVAL_MS = 1000;
+
+export const HEADER = {
+  reason: 'authwatch-reason',
+  sourceTopic: 'authwatch-source-topic',
+  sourcePartition: 'authwatch-source-partition',
+  sourceOffset: 'authwatch-source-offset',
+  producedAt: 'authwatch-produced-at',
+} as const;
+
+export function internalTopics(k: KafkaConfig) {
+  return { rules: `${k.group_id}.internal.rules`, state: `${k.group_id}.internal.state`, rulesGroup: `${k.group_id}.rules` };
+}
+
+export interface KafkaWorkerDeps {
+  bus: KafkaBus;
+  kafka: KafkaConfig;
+  /** stable per worker instance (kept in its data dir): the transactional id that fences its previous incarnation */
+  workerId: string;
+  ingestor: Ingestor;
+  /** a fresh engine over the current rule set (one per rule-stage partition) */
+  newEngine: () => RuleEngine;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  now?: () => number;
+  /** partitions for topics this worker creates (the events topic when missing; the rules topic) */
+  eventPartitions?: number;
+  rulePartitions?: number;
+}
+
+interface RulePartition {
+  partition: number;
+  engine: RuleEngine | null; // null until restored/seeked on the first batch after assignment
+  nextOffset: bigint;
+  high: bigint;
+  batchesSinceSnapshot: number;
+  lastSnapshotAt: number;
+  lastInputAt: number;
+  ticked: boolean; // advanced to the wall clock since the last input
+  busy: Promise<void>;
+}
+
+/** A promise-chain mutex: kafkajs allows one open transaction per producer. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(fn, fn);
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+export class KafkaWorker {
+  private readonly k: KafkaConfig;
+  private readonly topics: ReturnType<typeof internalTopics>;
+  private readonly state: KafkaStateStore;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private ingestConsumer: BusConsumer | null = null;
+  private ruleConsumer: BusConsumer | null = null;
+  private txProducer: BusTransactionalProducer | null = null;
+  private stateProducer: BusProducer | null = null;
+  private publisher: OutboxPublisher | null = null;
+  private detachOutbox: (() => void) | null = null;
+  private readonly txLock = new Serial();
+  private readonly parts = new Map<number, RulePartition>();
+  private monitor: NodeJS.Timeout | null = null;
+  private upstreamDrained = false;
+  private stopping = false;
+  private rulesetHash: string | null = null;
+
+  constructor(private readonly d: KafkaWorkerDeps) {
+    this.k = d.kafka;
+    this.topics = internalTopics(d.kafka);
+    this.state = new KafkaStateStore(d.store.db);
+    this.log = d.logger.child({ component: 'kafka-worker', worker: d.workerId });
+    this.now = d.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    const { bus, kafka: k } = this.d;
+    await bus.ensureTopics([
+      { topic: k.topics.events, partitions: this.d.eventPartitions ?? 3 },
+      { topic: k.topics.dlq, partitions: 1 },
+      { topic: k.topics.alerts, partitions: 3 },
+      { topic: k.topics.actions, partitions: 3 },
+      { topic: this.topics.rules, partitions: this.d.rulePartitions ?? 1 },
+      { topic: this.topics.state, partitions: 1, compacted: true, maxMessageBytes: 64 * 1024 * 1024 },
+    ]);
+    this.detachOutbox = attachOutbox(this.d.store, this.state, { alerts: k.topics.alerts, actions: k.topics.actions });
+    this.publisher = new OutboxPublisher(await bus.producer(), this.state, this.d.store, this.log);
+    this.publisher.start();
+    this.stateProducer = await bus.producer();
+    this.txProducer = await bus.transactionalProducer(`${k.group_id}.ingest.${this.d.workerId}`);
+
+    this.ruleConsumer = await bus.consumer({
+      groupId: this.topics.rulesGroup,
+      topics: [this.topics.rules],
+      fromBeginning: true,
+      autoCommit: false,
+      maxInFlight: k.max_in_flight_batches,
+      maxWaitMs: 50,
+    });
+    await this.ruleConsumer.run({
+      onAssignment: (assigned) => this.onRuleAssignment(assigned.filter((a) => a.topic === this.topics.rules).map((a) => a.partition)),
+      eachBatch: (batch, ctx) => this.ruleBatch(batch, ctx),
+    });
+
+    this.ingestConsumer = await bus.consumer({
+      groupId: k.group_id,
+      topics: [k.topics.events],
+      fromBeginning: true,
+      autoCommit: false, // offsets are committed inside the stage-1 transaction
+      maxInFlight: k.max_in_flight_batches,
+      maxWaitMs: 50,
+    });
+    await this.ingestConsumer.run({ eachBatch: (batch, ctx) => this.ingestBatch(batch, ctx) });
+
+    this.monitor = setInterval(() => void this.monitorTick().catch((err) => this.log.warn({ err: { message: (err as Error).message } }, 'kafka monitor failed')), MONITOR_INTERVAL_MS);
+    this.monitor.unref();
+    this.log.info({ events: k.topics.events, group: k.group_id }, 'kafka worker started');
+  }
+
+  // ------------------------------------------------------------------ stage 1: ingest
+
+  private async ingestBatch(batch: InBatch, ctx: BatchContext): Promise<void> {
+    if (this.stopping || batch.messages.length === 0) return;
+    const end = this.d.metrics.kafkaBatchSeconds.startTimer();
+    const { topic, partition } = batch;
+    const forward: OutMessage[] = [];
+    const dead: OutMessage[] = [];
+    for (const m of batch.messages) {
+      const origin = { source: 'kafka' as const, name: topic, partition, offset: m.offset };
+      const line = m.value ? m.value.toString('utf8') : '';
+      this.d.metrics.ingestBytes.inc({ source: 'kafka' }, m.value?.length ?? 0);
+      const out = this.d.ingestor.ingestLine(line, origin);
+      const srcHeaders = {
+        [HEADER.sourceTopic]: topic,
+        [HEADER.sourcePartition]: String(partition),
+        [HEADER.sourceOffset]: m.offset,
+        [HEADER.producedAt]: m.timestamp,
+      };
+      if (out.ok) {
+        forward.push({ key: out.event.id, value: JSON.stringify(out.event), headers: srcHeaders });
+      } else {
+        const r = out.rejection;
+        dead.push({
+          key: m.key,
+          value: JSON.stringify({ reason: r.reason, message: r.message, origin: r.origin, raw: r.raw }),
+          headers: { ...srcHeaders, [HEADER.reason]: r.reason },
+        });
+      }
+    }
+    const last = batch.messages[batch.messages.length - 1].offset;
+    await this.txLock.run(async () => {
+      if (ctx.isStale()) return;
+      const tx = await this.txProducer!.transaction();
+      try {
+        await tx.send(this.topics.rules, forward);
+        await tx.send(this.k.topics.dlq, dead);
+        await tx.sendOffsets(this.k.group_id, [{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+        await tx.commit();
+      } catch (err) {
+        await tx.abort().catch(() => undefined);
+        throw err;
+      }
+    });
+    ctx.resolveOffset(last);
+    const m = this.d.metrics;
+    if (forward.length) {
+      m.kafkaMessages.inc({ topic, outcome: 'accepted' }, forward.length);
+      m.eventsAccepted.inc({ source: 'kafka' }, forward.length);
+    }
+    if (dead.length) {
+      m.kafkaMessages.inc({ topic, outcome: 'dead_lettered' }, dead.length);
+      for (const d of dead) m.eventsRejected.inc({ source: 'kafka', reason: d.headers![HEADER.reason] });
+    }
+    m.kafkaLag.set({ topic, partition: String(partition) }, lagOf(batch.highWatermark, (BigInt(last) + 1n).toString()));
+    end();
+  }
+
+  // ------------------------------------------------------------------ stage 2: rules
+
+  private onRuleAssignment(partitions: number[]): void {
+    // Every (re)join restarts each partition from its durable restart point: kafkajs resumes
+    // from committed offsets, which are only ever snapshot offsets, so in-memory progress past
+    // the last snapshot must be dropped with it.
+    this.parts.clear();
+    for (const p of partitions) {
+      this.parts.set(p, {
+        partition: p,
+        engine: null,
+        nextOffset: 0n,
+        high: 0n,
+        batchesSinceSnapshot: 0,
+        lastSnapshotAt: this.now(),
+        lastInputAt: this.now(),
+        ticked: false,
+        busy: Promise.resolve(),
+      });
+    }
+    this.log.info({ partitions }, 'rule partitions assigned');
+  }
+
+  private withPartition(p: RulePartition, fn: () => Promise<void>): Promise<void> {
+    const next = p.busy.then(fn);
+    p.busy = next.catch(() => undefined);
+    return next;
+  }
+
+  private async ruleBatch(batch: InBatch, ctx: BatchContext): Promise<void> {
+    const p = this.parts.get(batch.partition);
+    if (!p || this.stopping) return;
+    await this.withPartition(p, async () => {
+      if (ctx.isStale() || this.parts.get(batch.partition) !== p) return;
+      if (!p.engine) {
+        await this.restorePartition(p);
+        return; // the seek made this batch stale; the next fetch starts at the restart point
+      }
+      const end = this.d.metrics.kafkaBatchSeconds.startTimer();
+      let pushed = 0;
+      for (const m of batch.messages) {
+        if (BigInt(m.offset) < p.nextOffset || !m.value) continue;
+        p.engine.push(JSON.parse(m.value.toString('utf8')) as AwEvent);
+        pushed++;
+      }
+      if (batch.messages.length) {
+        const last = batch.messages[batch.messages.length - 1].offset;
+        this.persistAlerts(p.engine);
+        p.nextOffset = BigInt(last) + 1n;
+        ctx.resolveOffset(last);
+        p.batchesSinceSnapshot++;
+        p.lastInputAt = this.now();
+        p.ticked = false;
+      }
+      p.high = BigInt(batch.highWatermark);
+      this.d.metrics.kafkaMessages.inc({ topic: batch.topic, outcome: 'evaluated' }, pushed);
+      this.d.metrics.kafkaLag.set({ topic: batch.topic, partition: String(batch.partition) }, lagOf(batch.highWatermark, p.nextOffset.toString()));
+      if (p.batchesSinceSnapshot >= SNAPSHOT_EVERY_BATCHES || this.now() - p.lastSnapshotAt >= SNAPSHOT_EVERY_MS) await this.snapshot(p);
+      end();
+    });
+  }
+
+  private persistAlerts(engine: RuleEngine): void {
+    const alerts = engine.drainAlerts();
+    if (alerts.length) this.d.store.saveAlerts(alerts);
+    const s = engine.stats();
+    this.d.metrics.windowKeys.set(s.groupKeys);
+  }
+
+  /** The newest restart point of a partition: the local SQLite row or the state topic (another worker's). */
+  private async restorePartition(p: RulePartition): Promise<void> {
+    const engine = this.d.newEngine();
+    const hash = engine.snapshot().rulesetHash;
+    this.rulesetHash = hash;
+    let best: { nextOffset: string; rulesetHash: string; snapshot: string } | null = this.state.load(this.topics.rules, p.partition);
+    const key = `${this.topics.rules}:${p.partition}`;
+    for (const m of await this.d.bus.readAll(this.topics.state)) {
+      if (m.key !== key || !m.value) continue;
+      const s = JSON.parse(m.value.toString('utf8')) as { nextOffset: string; rulesetHash: string; snapshot: string };
+      if (!best || BigInt(s.nextOffset) > BigInt(best.nextOffset)) best = s;
+    }
+    let offset: bigint;
+    if (best && best.rulesetHash === hash) {
+      engine.restore({ rulesetHash: best.rulesetHash, state: JSON.parse(best.snapshot) });
+      offset = BigInt(best.nextOffset);
+    } else if (best) {
+      // rules changed since the snapshot: its window state cannot be restored into the new rule
+      // set; windows restart empty at the snapshot's offset (no event is counted twice)
+      this.log.warn({ partition: p.partition }, 'rule set changed since the last snapshot; window state restarts empty');
+      offset = BigInt(best.nextOffset);
+    } else {
+      const w = (await this.d.bus.watermarks(this.topics.rules)).find((x) => x.partition === p.partition);
+      offset = BigInt(w?.low ?? '0');
+    }
+    p.engine = engine;
+    p.nextOffset = offset;
+    p.lastSnapshotAt = this.now();
+    this.ruleConsumer!.seek({ topic: this.topics.rules, partition: p.partition, offset: offset.toString() });
+    this.log.info({ partition: p.partition, offset: offset.toString(), restored: Boolean(best) }, 'rule partition restored');
+  }
+
+  private async snapshot(p: RulePartition): Promise<void> {
+    if (!p.engine) return;
+    const snap = p.engine.snapshot();
+    const row = { nextOffset: p.nextOffset.toString(), rulesetHash: snap.rulesetHash, snapshot: JSON.stringify(snap.state) };
+    // alerts up to nextOffset are already stored (saveAlerts is synchronous), so this row is a valid restart point
+    this.state.save({ topic: this.topics.rules, partition: p.partition, ...row });
+    p.batchesSinceSnapshot = 0;
+    p.lastSnapshotAt = this.now();
+    await this.stateProducer!.send(this.topics.state, [{ key: `${this.topics.rules}:${p.partition}`, value: JSON.stringify(row) }]);
+    // an optimisation only: the restart point above is what counts
+    await this.ruleConsumer!.commit([{ topic: this.topics.rules, partition: p.partition, offset: row.nextOffset }]).catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------------ lag, idle ticks
+
+  private async monitorTick(): Promise<void> {
+    if (this.stopping) return;
+    const bus = this.d.bus;
+    const [highs, committed] = await Promise.all([bus.watermarks(this.k.topics.events), bus.committedOffsets(this.k.group_id, this.k.topics.events)]);
+    let total = 0;
+    for (const h of highs) {
+      const c = committed.find((x) => x.partition === h.partition);
+      const lag = lagOf(h.high, c && c.offset !== '-1' ? c.offset : h.low);
+      total += lag;
+      this.d.metrics.kafkaLag.set({ topic: this.k.topics.events, partition: String(h.partition) }, lag);
+    }
+    this.upstreamDrained = total === 0;
+    if (!this.upstreamDrained) return;
+    const ruleHighs = await bus.watermarks(this.topics.rules);
+    for (const p of this.parts.values()) {
+      const high = BigInt(ruleHighs.find((x) => x.partition === p.partition)?.high ?? '0');
+      // read_committed: transaction markers take offsets, so "caught up" is "no record left", checked by idle time too
+      const caughtUp = p.nextOffset >= high - 1n;
+      if (!p.engine || p.ticked || !caughtUp || this.now() - p.lastInputAt < IDLE_TICK_MS) continue;
+      await this.withPartition(p, async () => {
+        if (!p.engine || this.stopping) return;
+        // Quiet period: no event older than now - lateness can still be in flight, so the
+        // engine may finalise windows up to the wall clock (what replay's final flush does).
+        p.engine.advanceTo(this.now());
+        this.persistAlerts(p.engine);
+        p.ticked = true;
+        await this.snapshot(p);
+      });
+    }
+  }
+
+  /** Graceful stop: finish the in-flight batches, save each rule partition's restart point, publish the outbox. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.monitor) clearInterval(this.monitor);
+    await this.ingestConsumer?.stop().catch(() => undefined);
+    await this.ruleConsumer?.stop().catch(() => undefined);
+    for (const p of this.parts.values()) {
+      await p.busy;
+      await this.snapshot(p).catch((err) => this.log.warn({ err: { message: (err as Error).message }, partition: p.partition }, 'final snapshot failed'));
+    }
+    await this.publisher?.stop();
+    this.detachOutbox?.();
+    await this.ingestConsumer?.disconnect().catch(() => undefined);
+    await this.ruleConsumer?.disconnect().catch(() => undefined);
+    await this.d.bus.close();
+    this.log.info('kafka worker stopped');
+  }
+
+  /** for /readyz and tests */
+  get rulePartitions(): number[] {
+    return [...this.parts.keys()];
+  }
+}
+
+export function newWorkerId(): string {
+  return randomBytes(8).toString('hex');
+}
