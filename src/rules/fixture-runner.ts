@@ -12,6 +12,12 @@ import type { Alert } from '../alerts/alert.js';
 import type { Ingestor, Rejection } from '../events/ingest-types.js';
 import type { RuleEngine } from './types.js';
 import { Pipeline } from '../pipeline.js';
+import { createIngestor } from '../events/ingestor.js';
+import { compileRoutePolicy } from '../events/route-policy.js';
+import { EVENT_LIMITS } from '../events/event.js';
+import { loadRuleSet } from './rule-loader.js';
+import { createEngine } from './engine.js';
+import type { RuleLoadError } from './types.js';
 
 /** The fixed fingerprint secret fixtures are evaluated with (raw tokens in fixtures fingerprint to stable values). */
 export const FIXTURE_FINGERPRINT_SECRET = 'authwatch-fixture-fingerprint-secret-v1';
@@ -52,6 +58,25 @@ export interface FixtureRunnerDeps {
 }
 
 const RULE_FILE_RE = /\.ya?ml$/;
+
+/** Engine options for fixtures: the service's defaults (30 s lateness). */
+export const FIXTURE_ENGINE_OPTIONS = { allowedLatenessMs: 30_000, maxGroupKeys: 1_000_000 } as const;
+
+/**
+ * The real path for fixtures: the ingestor (auto format, no route policy: fixtures carry
+ * `http.route_class` themselves) with the fixed fixture secret, and engines over every rule
+ * under `rulesDir`, experimental ones included (they ship fixtures too).
+ */
+export function createFixtureDeps(rulesDir: string): { deps: FixtureRunnerDeps; errors: RuleLoadError[]; warnings: RuleLoadError[] } {
+  const { ruleset, errors, warnings } = loadRuleSet(rulesDir, { includeExperimental: true });
+  const ingestor = createIngestor({
+    fingerprintSecret: Buffer.from(FIXTURE_FINGERPRINT_SECRET, 'utf8'),
+    routePolicy: compileRoutePolicy({ routes: [] }),
+    inputFormat: 'auto',
+    maxLineBytes: EVENT_LIMITS.maxLineBytes,
+  });
+  return { deps: { ingestor, makeEngine: () => createEngine(ruleset, FIXTURE_ENGINE_OPTIONS) }, errors, warnings };
+}
 
 /** Rule files under `dir` (recursively), skipping fixture folders. Sorted, relative paths. */
 export function findRuleFiles(dir: string): string[] {
