@@ -24,7 +24,8 @@ function usage(msg?: string): number {
 /** `file:line rule code message`, the format editors and CI annotations understand. */
 export function formatRuleProblem(dir: string, p: RuleLoadError, severity: 'error' | 'warning'): string {
   const file = isAbsolute(p.file) ? p.file : `${dir.replace(/\/$/, '')}/${p.file}`;
-  const shown = relative(process.cwd(), file) || file;
+  const rel = relative(process.cwd(), file);
+  const shown = rel && !rel.startsWith('..') ? rel : file;
   return `${shown}:${p.line} ${p.rule ?? '-'} ${p.code} ${severity}: ${p.message}`;
 }
 

@@ -238,6 +238,9 @@ const add = (dir: string, rule: string, name: string, events: Ev[], expected: Ex
   // The chained correlation sees two matches: the burst (complete at the 5th failure, t=40)
   // and the success; its alert spans those two.
   add('experimental', r, 'fires-burst-then-ok', [...range(5).map((i) => f(i * 10, i % 2 ? 'expired' : 'bad_signature')), ok(60)], [alert(r, { 'source.ip': '203.0.113.50' }, 2, 40, 60)]);
+  // More successes inside the suppression window grow the one alert; a success after the
+  // window, with the burst long gone, raises nothing.
+  add('experimental', r, 'suppression-one-alert-per-window', [...range(5).map((i) => f(i * 10)), ok(60), ok(120), ok(700)], [alert(r, { 'source.ip': '203.0.113.50' }, 3, 40, 120)]);
   add('experimental', r, 'near-miss-four-failures', [...range(4).map((i) => f(i * 10)), ok(60)], []);
   add('experimental', r, 'near-miss-success-first', [ok(0), ...range(5).map((i) => f(10 + i * 10))], []);
 }
