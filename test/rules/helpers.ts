@@ -1,0 +1,66 @@
+// Small builders for rule-engine tests: inline YAML rules, events, and a runner that returns
+// the final state of each alert.
+import type { Alert } from '../../src/alerts/alert.js';
+import type { AwEvent } from '../../src/events/event.js';
+import { createEngine } from '../../src/rules/engine.js';
+import { compileRuleSet, type CompileResult, type CompiledDetection } from '../../src/rules/rule-compiler.js';
+import type { EngineOptions, RuleEngine } from '../../src/rules/types.js';
+
+export const T0 = Date.parse('2026-01-01T00:00:00.000Z');
+
+let seq = 0;
+/** An event at T0 + offset ms (ids sort in creation order unless given). */
+export function ev(offsetMs: number, fields: Record<string, unknown> = {}): AwEvent {
+  seq++;
+  return {
+    id: `ev-${String(seq).padStart(6, '0')}`,
+    time: new Date(T0 + offsetMs).toISOString(),
+    observer: { type: 'gateway', name: 'edge-1' },
+    auth: { result: 'ok' },
+    ...fields,
+  } as AwEvent;
+}
+
+export function compile(text: string, opts = {}): CompileResult {
+  return compileRuleSet([{ file: 'test.yml', text }], opts);
+}
+
+export function compileOk(text: string, opts = {}): CompileResult {
+  const r = compile(text, opts);
+  if (r.errors.length) throw new Error('unexpected load errors: ' + JSON.stringify(r.errors));
+  return r;
+}
+
+/** A detection rule around the given `detection:` body (indented YAML). */
+export function detectionRule(body: string, extra = ''): string {
+  return `title: t\nid: rule-under-test\nlevel: high\ndescription: d\ndetection:\n${body
+    .split('\n')
+    .map((l) => '  ' + l)
+    .join('\n')}\n${extra}`;
+}
+
+/** A matcher for one detection body, for modifier/condition conformance tests. */
+export function matcher(body: string): (e: Record<string, unknown>) => boolean {
+  const r = compileOk(detectionRule(body));
+  const d = r.ruleset.rules[0] as CompiledDetection;
+  return (e) => d.match(e);
+}
+
+export const OPTS: EngineOptions = { allowedLatenessMs: 30_000, maxGroupKeys: 10_000 };
+
+/** Push events, flush, and return the latest state of every alert, sorted by id. */
+export function runEngine(engine: RuleEngine, events: AwEvent[]): Alert[] {
+  const byId = new Map<string, Alert>();
+  for (const e of events) {
+    engine.push(e);
+    for (const a of engine.drainAlerts()) byId.set(a.id, a);
+  }
+  engine.flush();
+  for (const a of engine.drainAlerts()) byId.set(a.id, a);
+  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+export function run(text: string, events: AwEvent[], opts: Partial<EngineOptions> = {}): Alert[] {
+  const r = compileOk(text, { includeExperimental: true });
+  return runEngine(createEngine(r.ruleset, { ...OPTS, ...opts }), events);
+}
