@@ -29,8 +29,9 @@ async function exportedSeries(): Promise<Set<string>> {
   const out = new Set<string>();
   for (const metric of await m.registry.getMetricsAsJSON()) {
     const name = metric.name;
-    if (metric.type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) out.add(name + s);
-    else if (metric.type === 'summary') for (const s of ['', '_sum', '_count']) out.add(name + s);
+    const type = String(metric.type);
+    if (type === 'histogram') for (const s of ['_bucket', '_sum', '_count']) out.add(name + s);
+    else if (type === 'summary') for (const s of ['', '_sum', '_count']) out.add(name + s);
     else out.add(name);
   }
   return out;
