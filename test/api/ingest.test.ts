@@ -3,16 +3,17 @@
 // rejected lines land in the dead-letter table; an oversized body is 413 and the server stays up.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/errors.js';
-import { getJson, startService, type TestService } from '../auth/harness.js';
+import { eventClock, getJson, startService, type TestService } from '../auth/harness.js';
 
 let svc: TestService;
 let token: string;
+let clock: ReturnType<typeof eventClock>;
 
 const BODY_LIMIT = 256 * 1024;
 
 function algEvent(ip: string, i = 0): Record<string, unknown> {
   return {
-    time: `2026-03-01T10:00:${String(i).padStart(2, '0')}Z`,
+    time: clock.at(i),
     observer: { type: 'gateway', name: 'edge-test-1' },
     source: { ip },
     http: { method: 'GET', route: '/api/v1/orders/{id}', status: 401 },
@@ -28,7 +29,7 @@ async function post(body: string | Buffer, contentType: string, tok: string | nu
 }
 
 function algAlertIps(): string[] {
-  svc.app.pipeline.tick(Date.now()); // event times are in the past: the watermark passes them
+  clock.settle(); // the watermark passes every event stamped so far
   const page = svc.app.store.listAlerts({ rule: 'alg-not-allowed' }, 100);
   return page.items.map((a) => String(a.group['source.ip'])).sort();
 }
@@ -36,6 +37,7 @@ function algAlertIps(): string[] {
 beforeAll(async () => {
   svc = await startService({ 'http.body_limit_bytes': BODY_LIMIT });
   token = await svc.mint(['events:write']);
+  clock = eventClock(svc.app);
 });
 afterAll(async () => {
   await svc?.close();

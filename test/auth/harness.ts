@@ -57,3 +57,21 @@ export async function getJson(url: string, init: RequestInit = {}): Promise<{ st
   }
   return { status: res.status, headers: res.headers, body, text };
 }
+
+/**
+ * Event times for tests that ingest events and need their alerts: a virtual clock an hour
+ * ahead of the wall clock (so the service's own 1 s ticker never makes them late), and
+ * settle() advances the engine's watermark past everything stamped so far.
+ */
+export function eventClock(app: App) {
+  let t = Date.now() + 3_600_000;
+  return {
+    at(offsetSec = 0): string {
+      return new Date(t + offsetSec * 1000).toISOString();
+    },
+    settle(): void {
+      app.pipeline.tick(t + 300_000);
+      t += 900_000;
+    },
+  };
+}
