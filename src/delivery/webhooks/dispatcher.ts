@@ -44,9 +44,14 @@ export class WebhookEnqueuer {
   constructor(
     private readonly outbox: WebhookOutbox,
     private readonly endpoints: readonly EndpointConfig[],
-    private readonly publicUrl: string,
+    publicUrl: string | (() => string),
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.publicUrlOf = typeof publicUrl === 'string' ? () => publicUrl : publicUrl;
+  }
+
+  /** resolved per change: the listen address is known only after start-up */
+  private readonly publicUrlOf: () => string;
 
   alertsChanged(changes: ReadonlyArray<{ alert: Alert; isNew: boolean }>): number {
     let n = 0;
@@ -55,7 +60,7 @@ export class WebhookEnqueuer {
     for (const { alert, isNew } of changes) {
       for (const ep of this.endpoints) {
         if (!endpointWantsAlert(ep, alert)) continue;
-        const payload = alertPayload(alert, isNew, ts, this.publicUrl);
+        const payload = alertPayload(alert, isNew, ts, this.publicUrlOf());
         const id = deliveryId(ep.name, [payload.type, alert.id, alert.count, alert.last_seen, alert.status]);
         // creations are never merged away; later updates merge into a not-yet-sent update
         this.outbox.enqueue({ id, endpoint: ep.name, payload, coalesceKey: isNew ? null : `${ep.name}|alert|${alert.id}`, nowMs });
@@ -77,7 +82,7 @@ export class WebhookEnqueuer {
       const rule = action.alert ? ruleOf(action.alert) : null;
       for (const ep of this.endpoints) {
         if (!endpointWantsAction(ep, action, rule)) continue;
-        const payload = actionPayload(action, previous, ts, this.publicUrl);
+        const payload = actionPayload(action, previous, ts, this.publicUrlOf());
         this.outbox.enqueue({ id: deliveryId(ep.name, ['action.changed', action.id, action.status, action.updated_at]), endpoint: ep.name, payload, nowMs });
         n++;
       }
@@ -90,7 +95,7 @@ export class WebhookEnqueuer {
     const nowMs = this.now();
     for (const ep of this.endpoints) {
       if (!ep.events.includes('digest')) continue;
-      const payload = digestPayload(counts, new Date(nowMs).toISOString(), this.publicUrl);
+      const payload = digestPayload(counts, new Date(nowMs).toISOString(), this.publicUrlOf());
       this.outbox.enqueue({ id: deliveryId(ep.name, ['digest', counts.since, counts.until]), endpoint: ep.name, payload, nowMs });
       n++;
     }
