@@ -21,6 +21,8 @@ import { loadRuleSet } from './rules/rule-loader.js';
 import type { RuleEngine, RuleLoadError } from './rules/types.js';
 import { createRulesController, type EngineBuilder, type ManagedRulesController } from './rules-controller.js';
 import { openStore, type Store } from './store/store.js';
+import { createBackground } from './jobs/background.js';
+import { TokenKidIndex } from './monitors/kid-index.js';
 import { parseDuration } from './util/duration.js';
 
 export class StartupError extends Error {
@@ -90,7 +92,9 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (!first.engine) throw new StartupError(`rules in ${config.rules.dir} failed to load:\n${formatRuleErrors(first.errors)}`);
 
   const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }) });
-  const pipeline = new Pipeline({ ingestor, engine: first.engine, alerts: store, rejects: store, metrics });
+  // unknown_kid / accepted-kid index for the JWKS monitor, fed with every accepted event
+  const kidIndex = new TokenKidIndex();
+  const pipeline = new Pipeline({ ingestor, engine: first.engine, alerts: store, rejects: store, metrics, onEvent: (e) => kidIndex.observe(e) });
   const rules = createRulesController({
     pipeline,
     build: buildEngine,
@@ -105,11 +109,12 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   // ---- extension points -------------------------------------------------------------------
   // Kafka (engineer E): when config.kafka.brokers.length, start the consumer here and register
   // its stop with onShutdown, e.g.  if (config.kafka.brokers.length) onShutdown(await startKafka(app));
-  // Webhooks and scheduled jobs (engineer F): attach the dispatcher to the store and start the
-  // cron jobs here, registering their stops with onShutdown.
+  // Webhooks and scheduled jobs (engineer F): outbox on the store's transaction listeners,
+  // dispatcher, JWKS monitor and cron jobs; stopped by a shutdown hook before the store closes.
+  const background = createBackground({ config, store, logger, metrics, kidIndex, publicUrl: () => app.url });
   // -------------------------------------------------------------------------------------------
 
-  const shutdownHooks: Array<() => Promise<void> | void> = [];
+  const shutdownHooks: Array<() => Promise<void> | void> = [() => background.stop()];
   let ticker: NodeJS.Timeout | null = null;
   let closing: Promise<void> | null = null;
   let resolveClosed!: (code: number) => void;
@@ -141,6 +146,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
         recordDevIssuer(config.data_dir, auth.issuer());
       }
       selfMonitor.start();
+      background.start();
       // Event time drives the windows; the wall clock only tells the engine that older events are final.
       ticker = setInterval(() => {
         try {
