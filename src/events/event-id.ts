@@ -1,30 +1,56 @@
 // Content-derived event ids: the same event content gives the same id, so an event sent
 // twice (a retried HTTP post, a replayed file) is the same event downstream.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** JSON with object keys sorted at every level (own enumerable keys, `__proto__` included). */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return '[' + v.map((x) => (x === undefined ? 'null' : canonicalJson(x))).join(',') + ']';
-  const o = v as Record<string, unknown>;
-  const parts: string[] = [];
-  for (const k of Object.keys(o).sort()) {
-    const x = o[k];
-    if (x === undefined || typeof x === 'function') continue;
-    parts.push(JSON.stringify(k) + ':' + canonicalJson(x));
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
+}
+
+function appendCanonical(v: unknown, out: string[]): void {
+  if (typeof v === 'string') {
+    out.push(JSON.stringify(v));
+  } else if (v === null || typeof v !== 'object') {
+    out.push(JSON.stringify(v) ?? 'null');
+  } else if (Array.isArray(v)) {
+    out.push('[');
+    for (let i = 0; i < v.length; i++) {
+      if (i) out.push(',');
+      const x = v[i];
+      if (x === undefined || typeof x === 'function') out.push('null');
+      else appendCanonical(x, out);
+    }
+    out.push(']');
+  } else {
+    const o = v as Record<string, unknown>;
+    let keys = Object.keys(o);
+    if (!isSorted(keys)) keys = keys.sort();
+    out.push('{');
+    let first = true;
+    for (const k of keys) {
+      const x = o[k];
+      if (x === undefined || typeof x === 'function') continue;
+      out.push(first ? JSON.stringify(k) + ':' : ',' + JSON.stringify(k) + ':');
+      first = false;
+      appendCanonical(x, out);
+    }
+    out.push('}');
   }
-  return '{' + parts.join(',') + '}';
+}
+
+/** JSON with object keys sorted (UTF-16 order) at every level; `__proto__` own keys included. */
+export function canonicalJson(v: unknown): string {
+  const out: string[] = [];
+  appendCanonical(v, out);
+  return out.join('');
 }
 
 /** `ev_` + 32 base64url chars (192 bits) of sha256 over the canonical JSON of the event without `id` and `redaction`. */
 export function deriveEventId(event: Record<string, unknown>): string {
-  const h = createHash('sha256');
-  const keys = Object.keys(event).filter((k) => k !== 'id' && k !== 'redaction').sort();
-  h.update('{');
-  for (const k of keys) {
-    const x = event[k];
-    if (x === undefined) continue;
-    h.update(JSON.stringify(k) + ':' + canonicalJson(x) + ',');
+  const rest: Record<string, unknown> = {};
+  for (const k of Object.keys(event)) {
+    if (k === 'id' || k === 'redaction') continue;
+    Object.defineProperty(rest, k, { value: event[k], enumerable: true, writable: true, configurable: true });
   }
-  return 'ev_' + h.digest('base64url').slice(0, 32);
+  return 'ev_' + hash('sha256', canonicalJson(rest), 'base64url').slice(0, 32);
 }

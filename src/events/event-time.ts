@@ -34,8 +34,18 @@ export function parseRfc3339(s: string): number | undefined {
 const YEAR_0 = -62167219200000; // 0000-01-01T00:00:00.000Z
 const YEAR_10000 = 253402300800000; // 10000-01-01T00:00:00.000Z
 
+// Already normalised (what most producers write): only the ranges need checking.
+const NORMAL_RE = /^\d{4}-(\d\d)-(\d\d)T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/;
+
 /** Normalised `YYYY-MM-DDTHH:mm:ss.sssZ`, or undefined when invalid or outside years 0000-9999 after conversion. */
 export function normaliseTime(s: string): string | undefined {
+  if (s.length === 24) {
+    const m = NORMAL_RE.exec(s);
+    if (m) {
+      const mo = +m[1], d = +m[2];
+      return mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(+s.slice(0, 4), mo) ? s : undefined;
+    }
+  }
   const t = parseRfc3339(s);
   if (t === undefined || t < YEAR_0 || t >= YEAR_10000) return undefined;
   return new Date(t).toISOString();

@@ -1,12 +1,12 @@
 // The ingest stage: one input line (or parsed object) → adapter → redaction → validation →
 // normalisation → one authwatch event, or a rejection with a stable reason. Never throws:
 // bad input is refused with a reason and counted, and the rest of the batch goes on.
-import type { RouteClass } from './event.js';
+import { EVENT_LIMITS, type RouteClass } from './event.js';
 import type { AwEvent } from './event.js';
 import type { IngestOutcome, Ingestor, InputFormat, Origin, RejectReason } from './ingest-types.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RoutePolicy } from './route-policy.js';
-import { createRedactor, fingerprint, redactText, RedactionDepthError, REDACTED, type RedactionKind } from './redaction.js';
+import { createRedactor, fingerprint, redactText, RedactionDepthError, REDACTED, type RedactionKind, type WalkStats } from './redaction.js';
 import { checkLimits, contractViolation } from './event-validate.js';
 import { normaliseTime } from './event-time.js';
 import { deriveEventId } from './event-id.js';
@@ -55,8 +55,6 @@ function rawForObject(obj: unknown): string {
   }
 }
 
-const BINARY_RE = /[\u0000\uFFFD]/;
-
 export function createIngestor(opts: IngestorOptions): Ingestor {
   const redact = createRedactor(opts.fingerprintSecret);
   const secret = opts.fingerprintSecret;
@@ -84,14 +82,17 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
   function finish(e: Obj): AwEvent {
     if ('redaction' in e) delete e.redaction; // only authwatch sets it
     let report;
+    const stats: WalkStats = { depth: 0, keys: 0, longestArray: 0, longestString: 0, longestKey: 0 };
     try {
-      report = redact(e);
+      report = redact(e, stats);
     } catch (err) {
       if (err instanceof RedactionDepthError) throw new Reject('too_large', err.message, '(too deeply nested to keep)');
       throw err;
     }
-    const limit = checkLimits(e);
-    if (limit) throw new Reject('too_large', limit, rawForObject(e));
+    if (stats.depth > EVENT_LIMITS.maxDepth || stats.keys > EVENT_LIMITS.maxKeys || stats.longestArray > EVENT_LIMITS.maxArrayLength || stats.longestString > EVENT_LIMITS.maxStringLength || stats.longestKey > 256) {
+      // the walk measured; checkLimits finds the place for the message
+      throw new Reject('too_large', checkLimits(e) ?? 'event exceeds the size limits', rawForObject(e));
+    }
     const violation = contractViolation(e);
     if (violation) throw new Reject('schema_violation', violation, rawForObject(e));
     const time = normaliseTime(e.time as string);
@@ -148,7 +149,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     if (line.length > opts.maxLineBytes || (line.length * 3 > opts.maxLineBytes && Buffer.byteLength(line, 'utf8') > opts.maxLineBytes)) {
       throw new Reject('line_too_long', `line longer than ${opts.maxLineBytes} bytes`, rawForRejection(line));
     }
-    if (BINARY_RE.test(line)) throw new Reject('not_utf8', 'line holds NUL bytes or invalid UTF-8 (binary data?)', rawForRejection(line));
+    if (line.indexOf('\u0000') >= 0 || line.indexOf('\uFFFD') >= 0) throw new Reject('not_utf8', 'line holds NUL bytes or invalid UTF-8 (binary data?)', rawForRejection(line));
     if (line.charCodeAt(line.length - 1) === 13) line = line.slice(0, -1);
     if (line.charCodeAt(0) === 0xfeff) line = line.slice(1);
     let i = 0;

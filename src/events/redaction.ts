@@ -100,6 +100,7 @@ function stripScheme(v: string): { scheme: string | undefined; rest: string } {
 /** Redact one string; `f` collects what was found. Returns the same string when clean. */
 function redactString(s: string, f: StringFindings): string {
   if (s.length < 8 || !MAYBE_SECRET_RE.test(s)) return s;
+  // (the object walk runs the same pre-check inline before calling)
   SECRET_RE.lastIndex = 0;
   return s.replace(SECRET_RE, (m: string, ...g: Array<string | undefined>) => {
     if (g[0] !== undefined) {
@@ -157,9 +158,15 @@ const SECRET_KEY_RE =
 const PARAM_ONLY_KEYS = new Set(['code', 'token']);
 const PARAM_CONTEXT_RE = /^(?:query|querystring|query_string|query_params|params|args|form|form_params|body|request_body|post_data|data)$/i;
 
-/** The secrets that key-based redaction would remove, for tests and docs. */
+const secretKeyCache = new Map<string, boolean>();
+/** Is `key` (under `parentKey`) a key whose whole value is a secret? */
 export function isSecretKey(key: string, parentKey: string | undefined): boolean {
-  if (SECRET_KEY_RE.test(key)) return true;
+  let plain = secretKeyCache.get(key);
+  if (plain === undefined) {
+    plain = SECRET_KEY_RE.test(key);
+    if (secretKeyCache.size < 10_000) secretKeyCache.set(key, plain);
+  }
+  if (plain) return true;
   return PARAM_ONLY_KEYS.has(key.toLowerCase()) && parentKey !== undefined && PARAM_CONTEXT_RE.test(parentKey);
 }
 
@@ -179,7 +186,16 @@ function setOwn(obj: Record<string, unknown> | unknown[], key: string | number, 
   else (obj as Record<string, unknown>)[key as string] = value;
 }
 
-export type Redactor = (obj: Record<string, unknown>) => RedactionReport;
+/** Shape statistics gathered by the same walk, so size limits cost no second pass. */
+export interface WalkStats {
+  depth: number;
+  keys: number;
+  longestArray: number;
+  longestString: number;
+  longestKey: number;
+}
+
+export type Redactor = (obj: Record<string, unknown>, stats?: WalkStats) => RedactionReport;
 
 /**
  * A redactor bound to the fingerprint secret. It redacts `obj` deeply in place and sets
@@ -188,55 +204,84 @@ export type Redactor = (obj: Record<string, unknown>) => RedactionReport;
  * rejects those as too_large).
  */
 export function createRedactor(secret: Buffer): Redactor {
-  return function redact(obj: Record<string, unknown>): RedactionReport {
+  return function redact(obj: Record<string, unknown>, stats?: WalkStats): RedactionReport {
     const report: RedactionReport = { count: 0, fields: [], kinds: {}, fingerprints: [] };
     const f: StringFindings = { count: 0, kinds: {}, tokens: [] };
+    const st: WalkStats = stats ?? { depth: 0, keys: 0, longestArray: 0, longestString: 0, longestKey: 0 };
+    const pathStack: Array<string | number> = [];
 
-    const addField = (path: string) => {
-      if (report.fields.length < MAX_REPORTED_FIELDS && !report.fields.includes(path)) report.fields.push(path);
+    const changed = (container: Record<string, unknown> | unknown[], key: string | number, value: string) => {
+      setOwn(container, key, value);
+      if (value.length > st.longestString) st.longestString = value.length;
+      if (report.fields.length < MAX_REPORTED_FIELDS) {
+        const path = pathStack.join('.');
+        if (!report.fields.includes(path)) report.fields.push(path);
+      }
     };
 
-    const visit = (container: Record<string, unknown> | unknown[], key: string | number, value: unknown, path: string, parentKey: string | undefined, secretCtx: boolean, depth: number): void => {
+    const visit = (container: Record<string, unknown> | unknown[], key: string | number, value: unknown, parentKey: string | undefined, secretCtx: boolean, depth: number): void => {
       const keyStr = typeof key === 'string' ? key : undefined;
-      const secretHere = secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey));
       if (typeof value === 'string') {
-        if (value.length === 0 || isRedactedValue(value)) return;
-        if (secretHere || (keyStr !== undefined && keyStr.toLowerCase() === 'token')) {
+        if (value.length > st.longestString) st.longestString = value.length;
+        if (value.length === 0) return;
+        const secretHere = secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey));
+        if (secretHere || keyStr === 'token' || keyStr === 'Token') {
+          if (isRedactedValue(value)) return;
           const { scheme, rest } = stripScheme(value);
           const k = (keyStr ?? parentKey ?? '').toLowerCase();
           const isToken = scheme === 'bearer' || scheme === 'dpop' || (scheme === undefined && TOKEN_KEY_RE.test(k));
           note(f, 'key', isToken && rest ? rest : undefined);
-          setOwn(container, key, REDACTED);
-          addField(path);
+          changed(container, key, REDACTED);
           return;
         }
+        if (value.length < 8 || !MAYBE_SECRET_RE.test(value) || isRedactedValue(value)) return;
         const before = f.count;
         const out = redactString(value, f);
-        if (f.count !== before) {
-          setOwn(container, key, out);
-          addField(path);
-        }
+        if (f.count !== before) changed(container, key, out);
         return;
       }
       if (value === null || typeof value !== 'object') {
-        if (secretHere && (typeof value === 'number' || typeof value === 'bigint')) {
+        if ((typeof value === 'number' || typeof value === 'bigint') && (secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey)))) {
           note(f, 'key');
-          setOwn(container, key, REDACTED);
-          addField(path);
+          changed(container, key, REDACTED);
         }
         return;
       }
-      if (depth >= MAX_WALK_DEPTH) throw new RedactionDepthError(`nested deeper than ${MAX_WALK_DEPTH} levels at ${path}`);
+      if (depth > st.depth) st.depth = depth;
+      if (depth >= MAX_WALK_DEPTH) throw new RedactionDepthError(`nested deeper than ${MAX_WALK_DEPTH} levels at ${pathStack.join('.')}`);
+      const secretHere = secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey));
       const ctxKey = keyStr ?? parentKey;
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) visit(value, i, value[i], `${path}.${i}`, ctxKey, secretHere, depth + 1);
+        if (value.length > st.longestArray) st.longestArray = value.length;
+        for (let i = 0; i < value.length; i++) {
+          pathStack.push(i);
+          visit(value, i, value[i], ctxKey, secretHere, depth + 1);
+          pathStack.pop();
+        }
       } else {
         const o = value as Record<string, unknown>;
-        for (const k of Object.keys(o)) visit(o, k, o[k], `${path}.${k}`, ctxKey, secretHere, depth + 1);
+        const keys = Object.keys(o);
+        st.keys += keys.length;
+        for (let i = 0; i < keys.length; i++) {
+          const k = keys[i];
+          if (k.length > st.longestKey) st.longestKey = k.length;
+          pathStack.push(k);
+          visit(o, k, o[k], ctxKey, secretHere, depth + 1);
+          pathStack.pop();
+        }
       }
     };
 
-    for (const k of Object.keys(obj)) visit(obj, k, obj[k], k, undefined, false, 1);
+    const top = Object.keys(obj);
+    st.depth = 1;
+    st.keys += top.length;
+    for (let i = 0; i < top.length; i++) {
+      const k = top[i];
+      if (k.length > st.longestKey) st.longestKey = k.length;
+      pathStack.push(k);
+      visit(obj, k, obj[k], undefined, false, 2);
+      pathStack.pop();
+    }
 
     report.count = f.count;
     report.kinds = f.kinds;

@@ -1,0 +1,84 @@
+// Ingest throughput: the ingestor (adapter + redaction + validation + normalisation) against
+// bare JSON.parse of the same lines, in the same run. Run: npx tsx bench/ingest.bench.ts [lines]
+// Aim (docs/event-contract.md): ingestor ≤ ~1.5× the cost of JSON.parse.
+import { cpus, totalmem } from 'node:os';
+import { createIngestor } from '../src/events/ingestor.js';
+import { compileRoutePolicy } from '../src/events/route-policy.js';
+import { createHmac } from 'node:crypto';
+
+const N = Number(process.argv[2] ?? 200_000);
+const REDACT_SHARE = 0.02; // lines carrying a token somewhere
+
+// deterministic pseudo-random, so runs are comparable
+let seed = 42;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)];
+
+const ROUTES = ['/api/v1/orders/{id}', '/api/v1/orders', '/api/v1/users/{id}/profile', '/api/v1/payments', '/admin/keys', '/health'];
+const RESULTS = ['ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'expired', 'insufficient_scope', 'bad_signature', 'missing_token', 'unknown_kid'];
+const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+const mintJwt = (i: number) => `${b64({ alg: 'RS256', kid: 'k1' })}.${b64({ sub: `user-${i}`, iss: 'https://idp.example', exp: 1_900_000_000 })}.${createHmac('sha256', 'bench').update(String(i)).digest('base64url')}`;
+
+function line(i: number): string {
+  const route = pick(ROUTES);
+  const result = pick(RESULTS);
+  const status = result === 'ok' ? 200 : result === 'insufficient_scope' ? 403 : 401;
+  const iso = new Date(Date.UTC(2026, 0, 1) + i * 37).toISOString();
+  const t = i % 4 === 3 ? iso.replace('Z', '+00:00') : iso; // a quarter with an offset
+  const path = route.replace('{id}', String(1000 + (i % 5000)));
+  const e: Record<string, unknown> = {
+    time: t,
+    observer: { type: 'gateway', name: `edge-eu-${i % 3}`, env: 'prod' },
+    source: { ip: `203.0.${(i >> 8) & 255}.${i & 255}`, user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36' },
+    http: { method: pick(['GET', 'GET', 'POST', 'DELETE']), route, path, status },
+    auth: { result, scheme: 'bearer' },
+    token: { fp: `tfp_${createHmac('sha256', 'x').update(String(i % 997)).digest('base64url').slice(0, 22)}`, kid: 'k1', alg: 'RS256', iss: 'https://idp.example', client_id: `client-${i % 50}`, scopes: ['orders:read'], exp: 1_900_000_000 },
+  };
+  if (i % 2 === 0) e.id = `evt-${i}`;
+  if (rnd() < REDACT_SHARE) (e.http as Record<string, unknown>).path = `${path}?access_token=${mintJwt(i)}`;
+  return JSON.stringify(e);
+}
+
+const lines = Array.from({ length: N }, (_, i) => line(i));
+const bytes = lines.reduce((n, l) => n + l.length, 0);
+const ingestor = createIngestor({
+  fingerprintSecret: Buffer.alloc(32, 7),
+  routePolicy: compileRoutePolicy({ routes: [{ pattern: '/admin/**', class: 'restricted' }, { pattern: '/api/**', class: 'protected' }, { pattern: '/health', class: 'public' }] }),
+  inputFormat: 'auto',
+  maxLineBytes: 64 * 1024,
+});
+const origin = { source: 'file' as const, name: 'bench' };
+
+function timeIt(fn: () => number): { ms: number; check: number } {
+  const t0 = process.hrtime.bigint();
+  const check = fn();
+  return { ms: Number(process.hrtime.bigint() - t0) / 1e6, check };
+}
+const parseAll = () => {
+  let n = 0;
+  for (const l of lines) n += (JSON.parse(l) as { time: string }).time.length > 0 ? 1 : 0;
+  return n;
+};
+const ingestAll = () => {
+  let n = 0;
+  for (const l of lines) if (ingestor.ingestLine(l, origin).ok) n++;
+  return n;
+};
+
+// warm-up, then best of 3 for each (the machine is shared)
+parseAll();
+ingestAll();
+const best = (fn: () => number) => [timeIt(fn), timeIt(fn), timeIt(fn)].sort((a, b) => a.ms - b.ms)[0];
+const parse = best(parseAll);
+const ingest = best(ingestAll);
+
+const out = process.stdout;
+out.write(`node ${process.version}, ${cpus()[0]?.model ?? 'cpu?'} x${cpus().length}, ${Math.round(totalmem() / 2 ** 30)} GiB\n`);
+out.write(`${N} authwatch NDJSON lines, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${REDACT_SHARE * 100}% carrying a token, half without id, a quarter of times with an offset; best of 3\n`);
+out.write(`JSON.parse : ${(N / (parse.ms / 1000)).toFixed(0).padStart(9)} lines/s  (${parse.ms.toFixed(0)} ms)\n`);
+out.write(`ingestor   : ${(N / (ingest.ms / 1000)).toFixed(0).padStart(9)} lines/s  (${ingest.ms.toFixed(0)} ms, ${ingest.check} accepted)\n`);
+out.write(`cost ratio ingestor/JSON.parse: ${(ingest.ms / parse.ms).toFixed(2)}x\n`);
+if (ingest.check !== N) {
+  out.write(`unexpected rejections: ${N - ingest.check}\n`);
+  process.exitCode = 1;
+}
