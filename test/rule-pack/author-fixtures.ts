@@ -16,7 +16,7 @@ const fp = (label: string) => 'tfp_' + createHash('sha256').update(label).digest
 
 type Ev = Record<string, unknown>;
 interface Expected { rule: string; group: Record<string, unknown>; count: number; first_seen: string; last_seen: string }
-interface Case { dir: string; rule: string; name: string; events: Ev[]; expected: Expected[] }
+interface Case { dir: string; rule: string; name: string; events: Ev[]; expected: Expected[]; arrival?: 'time' | 'as-listed' }
 
 interface Gw {
   ip: string; route?: string; method?: string; status: number; result: string;
@@ -49,7 +49,14 @@ const alert = (rule: string, group: Record<string, unknown>, count: number, firs
 
 const ISS = 'https://idp.example.com/';
 const cases: Case[] = [];
-const add = (dir: string, rule: string, name: string, events: Ev[], expected: Expected[]) => cases.push({ dir, rule, name, events, expected });
+const add = (dir: string, rule: string, name: string, events: Ev[], expected: Expected[], arrival: 'time' | 'as-listed' = 'time') =>
+  cases.push({ dir, rule, name, events, expected, arrival });
+/** Deterministic arrival disorder: each event moves by less than `maxSec` of event time. */
+function jitter(events: Ev[], maxSec: number, seed: number): Ev[] {
+  let s = seed;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return events.map((e) => ({ e, k: Date.parse(String(e.time)) + rnd() * maxSec * 1000 })).sort((a, b) => a.k - b.k).map((x) => x.e);
+}
 
 // ---------- oauth-401-burst: ≥ 20 × 401 per source.ip in 60 s
 {
@@ -59,6 +66,10 @@ const add = (dir: string, rule: string, name: string, events: Ev[], expected: Ex
   add('stable', r, 'fires-at-threshold', [...range(20).map((i) => bad(i * 3, '203.0.113.7')), ...okNoise],
     [alert(r, { 'source.ip': '203.0.113.7' }, 20, 0, 57)]);
   add('stable', r, 'near-miss-one-below', [...range(19).map((i) => bad(i * 3, '203.0.113.7')), ...okNoise], []);
+  // The same burst arriving out of order (each event up to 25 s late, within the 30 s
+  // allowed lateness): same alert, same first_seen/last_seen.
+  add('stable', r, 'fires-out-of-order-within-lateness', jitter([...range(20).map((i) => bad(i * 3, '203.0.113.7')), ...okNoise], 25, 42),
+    [alert(r, { 'source.ip': '203.0.113.7' }, 20, 0, 57)], 'as-listed');
   // 20 events 4 s apart span 76 s: no 60 s window holds more than 16 of them.
   add('stable', r, 'near-miss-spread-over-timespan', range(20).map((i) => bad(i * 4, '203.0.113.7')), []);
   // 19 from each of two IPs in the same minute: grouping keeps them apart.
@@ -128,6 +139,8 @@ const add = (dir: string, rule: string, name: string, events: Ev[], expected: Ex
   const r = 'token-multi-ip';
   const ok = (sec: number, ip: string, label = 'tok-m') => gw(sec, { ip, status: 200, result: 'ok', token: { fp: fp(label), client_id: 'web-shop', iss: ISS, sub: 'user-4711' } });
   add('stable', r, 'fires-at-threshold', [ok(0, '203.0.113.21'), ok(60, '198.51.100.14'), ok(120, '192.0.2.77')], [alert(r, { 'token.fp': fp('tok-m') }, 3, 0, 120)]);
+  add('stable', r, 'fires-out-of-order-within-lateness', [ok(20, '192.0.2.77'), ok(0, '203.0.113.21'), ok(10, '198.51.100.14')],
+    [alert(r, { 'token.fp': fp('tok-m') }, 3, 0, 20)], 'as-listed');
   add('stable', r, 'near-miss-two-ips', range(6).map((i) => ok(i * 20, i % 2 ? '203.0.113.21' : '198.51.100.14')), []);
   add('stable', r, 'near-miss-spread-over-timespan', [ok(0, '203.0.113.21'), ok(160, '198.51.100.14'), ok(320, '192.0.2.77')], []);
   add('stable', r, 'near-miss-different-tokens', [ok(0, '203.0.113.21', 'a'), ok(10, '198.51.100.14', 'b'), ok(20, '192.0.2.77', 'c')], []);
@@ -257,9 +270,8 @@ for (const c of cases) {
     mkdirSync(dir, { recursive: true });
     written.add(dir);
   }
-  const events = c.events
-    .map((e, i) => ({ id: `${c.rule}.${c.name}.${String(i + 1).padStart(3, '0')}`, ...e }))
-    .sort((a, b) => String(a.time).localeCompare(String(b.time)) || a.id.localeCompare(b.id));
+  const withIds = c.events.map((e, i): Ev & { id: string } => ({ id: `${c.rule}.${c.name}.${String(i + 1).padStart(3, '0')}`, ...e }));
+  const events = c.arrival === 'as-listed' ? withIds : withIds.sort((a, b) => String(a.time).localeCompare(String(b.time)) || a.id.localeCompare(b.id));
   writeFileSync(join(dir, `${c.name}.events.ndjson`), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
   writeFileSync(join(dir, `${c.name}.expected.ndjson`), [...c.expected].sort(order).map((e) => JSON.stringify(e) + '\n').join(''));
 }
