@@ -17,6 +17,8 @@ import type { ApiDeps, RouteAccess } from './deps.js';
 import { healthRoutes } from './health-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { rulesRoutes } from './rules-routes.js';
+import { webhooksRoutes } from './webhooks-routes.js';
+import { pageRoutes } from './page-routes.js';
 
 export interface ServerOptions {
   /** verifier and key source; built from deps.config when absent */
@@ -35,7 +37,7 @@ export interface ApiServer {
 type RoutePlugin = (app: FastifyInstance, opts: { deps: ApiDeps }) => Promise<void>;
 
 /** Area route plugins mounted under /v1 (each route declares `config.access`). */
-const V1_PLUGINS: RoutePlugin[] = [rulesRoutes];
+const V1_PLUGINS: RoutePlugin[] = [rulesRoutes, webhooksRoutes];
 
 export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<ApiServer> {
   const { config, logger, metrics } = deps;
@@ -127,6 +129,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<A
   });
 
   await app.register(healthRoutes, { deps });
+  await app.register(pageRoutes, { deps }); // GET / and /page/*: the built-in page (public shell)
   await app.register(devIssuerRoutes, { auth });
   await app.register(
     async (v1) => {
