@@ -34,7 +34,7 @@ export const MAX_REPORTED_FIELDS = 128;
 
 // Parameter names whose values are secrets wherever they appear as `name=value`.
 const SECRET_PARAMS =
-  'access_token|refresh_token|id_token|token|code|client_secret|client_assertion|assertion|password|passwd|' +
+  'access_token|refresh_token|id_token|id_token_hint|token|code|client_secret|client_assertion|assertion|password|passwd|' +
   'subject_token|actor_token|device_code|code_verifier|api_key|apikey';
 // Of those, the ones whose value is a token worth fingerprinting.
 const TOKEN_PARAMS = new Set(['access_token', 'refresh_token', 'id_token', 'token', 'subject_token', 'actor_token']);
