@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, generateKeyPair } from 'jose';
+import { commandPath } from '../support/env.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const MIXED = join(ROOT, 'fixtures', 'mixed', 'events.ndjson');
@@ -197,5 +198,53 @@ describe('replay exit codes', { timeout: 90_000 }, () => {
     const r = await cli(['replay', '--rules', dir, MIXED]);
     expect(r.code).toBe(0);
     expect(sortBy(parseAlerts(r.stdout).map(project), key)).toEqual(sortBy(EXPECTED.filter((e: any) => e.rule === 'oauth-401-burst'), key));
+  });
+});
+
+describe('replay options', { timeout: 90_000 }, () => {
+  it('--fingerprint-secret-file: raw tokens are fingerprinted with that key', async () => {
+    const secretFile = join(tmp, 'fp.key');
+    const secret = randomUUID() + randomUUID();
+    writeFileSync(secretFile, secret);
+    const token = 'opq' + randomUUID().replace(/-/g, '');
+    const input = join(tmp, 'one-leak.ndjson');
+    writeFileSync(input, JSON.stringify({
+      time: '2026-03-03T09:30:00Z', observer: { type: 'gateway', name: 'kong-1' }, source: { ip: '203.0.113.1' },
+      http: { method: 'GET', route: '/api/v1/cart', status: 200 }, auth: { result: 'ok' }, request: { headers: { authorization: `Bearer ${token}` } },
+    }) + '\n');
+    const r = await cli(['replay', '--fingerprint-secret-file', secretFile, input]);
+    expect(r.code).toBe(0);
+    const [alert] = parseAlerts(r.stdout);
+    const { createHmac } = await import('node:crypto');
+    const want = 'tfp_' + createHmac('sha256', Buffer.from(secret)).update(token).digest('base64url').slice(0, 22);
+    expect(alert.rule.name).toBe('ingest-unredacted-token');
+    expect(alert.evidence.samples[0].token.fp).toBe(want);
+    expect(alert.evidence.samples[0].request.headers.authorization).toBe('[REDACTED]');
+    expect(r.stdout + r.stderr).not.toContain(token);
+  });
+
+  it('shows a progress bar on stderr only when it is a terminal', async (ctx) => {
+    const script = commandPath('script'); // util-linux: runs the command on a pseudo-terminal
+    if (!script) return ctx.skip(); // outside CI without util-linux; in CI commandPath fails instead
+    const out = join(tmp, 'tty-alerts.ndjson');
+    const cmd = `${process.execPath} ${join(ROOT, 'bin', 'authwatch.js')} replay ${MIXED} > ${out}`;
+    const r = await new Promise<Run>((res, rej) => {
+      const child = spawn(script, ['-qec', cmd, '/dev/null'], {
+        cwd: ROOT, env: { PATH: process.env.PATH, AUTHWATCH_DATA_DIR: join(tmp, 'data'), TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('error', rej);
+      child.on('close', (code) => res({ code, stdout, stderr }));
+      child.stdin.end();
+    });
+    expect(r.code).toBe(0);
+    // the terminal saw the bar (and the summary); stdout, redirected to a file, holds only alerts
+    expect(r.stdout).toMatch(/replay .*100% \|/);
+    expect(r.stdout).toContain('alerts: ');
+    const alerts = parseAlerts(readFileSync(out, 'utf8'));
+    expect(sortBy(alerts.map(project), key)).toEqual(sortBy(EXPECTED, key));
   });
 });
