@@ -153,7 +153,7 @@ export function redactText(s: string): string {
 
 // Keys whose whole value is a secret, whatever it looks like.
 const SECRET_KEY_RE =
-  /^(?:.*[-_])?(?:authorization|cookie)$|^(?:x-api-key|api[-_]?key|x-auth-token|x-access-token|client_secret|client-secret|password|passwd|access_token|refresh_token|id_token|assertion|client_assertion|subject_token|actor_token|device_code|code_verifier|private_key|secret)$/i;
+  /^(?:.*[-_])?(?:authorization|cookie|api[-_]?key)$|^(?:x-auth-token|x-access-token|client_secret|client-secret|password|passwd|access_token|refresh_token|id_token|assertion|client_assertion|subject_token|actor_token|device_code|code_verifier|private_key|secret)$/i;
 // Keys that are secrets only as request parameters (`code` under query/form/body).
 const PARAM_ONLY_KEYS = new Set(['code', 'token']);
 const PARAM_CONTEXT_RE = /^(?:query|querystring|query_string|query_params|params|args|form|form_params|body|request_body|post_data|data)$/i;
