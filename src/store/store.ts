@@ -111,8 +111,8 @@ export interface AuditEntry {
 }
 
 export interface DecisionDelta {
-  new: Action[];
-  deleted: Action[];
+  new: StoredAction[];
+  deleted: StoredAction[];
   /** position after these changes; pass it back as the next cursor */
   cursor: number;
   /** more changes are waiting beyond `cursor` */
