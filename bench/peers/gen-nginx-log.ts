@@ -7,7 +7,7 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { accessLog, nginxCombined } from '../lib/datagen.js';
+import { accessLog, nginxCombined, BASE_TIME_MS } from '../lib/datagen.js';
 
 const { values } = parseArgs({
   options: {
@@ -31,9 +31,11 @@ const file = resolve(dir, 'access.log');
 const ws = createWriteStream(file);
 let buf: string[] = [];
 let n = 0;
+let n401 = 0;
 for (const rec of records) {
   buf.push(nginxCombined(rec));
   n++;
+  if (rec.status === 401) n401++;
   if (buf.length === 10_000) {
     if (!ws.write(buf.join('\n') + '\n')) await new Promise((r) => ws.once('drain', r));
     buf = [];
@@ -43,6 +45,6 @@ if (buf.length) ws.write(buf.join('\n') + '\n');
 await new Promise<void>((r, j) => ws.end((e?: Error | null) => (e ? j(e) : r())));
 writeFileSync(
   resolve(dir, 'planted.json'),
-  JSON.stringify({ lines: n, seed: Number(values.seed), rule: '>= 20 responses 401 from one IP within 60 s', planted }, null, 1),
+  JSON.stringify({ lines: n, lines401: n401, startEpoch: BASE_TIME_MS / 1000, seed: Number(values.seed), rule: '>= 20 responses 401 from one IP within 60 s', planted }, null, 1),
 );
 process.stderr.write(`wrote ${file}: ${n} lines, ${planted.filter((p) => p.kind === 'burst').length} bursts, ${planted.filter((p) => p.kind === 'near-miss').length} near misses\n`);
