@@ -91,6 +91,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const first = await buildEngine(null);
   if (!first.engine) throw new StartupError(`rules in ${config.rules.dir} failed to load:\n${formatRuleErrors(first.errors)}`);
 
+  const auth = await createApiAuth(config); // config errors (issuer, key source, algorithms) stop start-up before anything is opened
   const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }) });
   // unknown_kid / accepted-kid index for the JWKS monitor, fed with every accepted event
   const kidIndex = new TokenKidIndex();
@@ -103,15 +104,25 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     watchDir: config.rules.watch ? config.rules.dir : undefined,
   });
   const selfMonitor = new SelfMonitor(pipeline, { intervalMs: opts.selfMonitorIntervalMs, logger });
-  const auth = await createApiAuth(config);
-  const { app: server } = await buildServer({ config, logger, metrics, store, pipeline, rules }, { auth, fingerprint: fp, selfMonitor });
+  // A failure past this point must not leave the store open or the rules dir watched.
+  const abort = (err: unknown): never => {
+    rules.close();
+    store.close();
+    throw err;
+  };
+  const { app: server } = await buildServer({ config, logger, metrics, store, pipeline, rules }, { auth, fingerprint: fp, selfMonitor }).catch(abort);
 
   // ---- extension points -------------------------------------------------------------------
   // Kafka (engineer E): when config.kafka.brokers.length, start the consumer here and register
   // its stop with onShutdown, e.g.  if (config.kafka.brokers.length) onShutdown(await startKafka(app));
   // Webhooks and scheduled jobs (engineer F): outbox on the store's transaction listeners,
   // dispatcher, JWKS monitor and cron jobs; stopped by a shutdown hook before the store closes.
-  const background = createBackground({ config, store, logger, metrics, kidIndex, publicUrl: () => app.url });
+  let background: ReturnType<typeof createBackground>;
+  try {
+    background = createBackground({ config, store, logger, metrics, kidIndex, publicUrl: () => app.url });
+  } catch (err) {
+    abort(err);
+  }
   // -------------------------------------------------------------------------------------------
 
   const shutdownHooks: Array<() => Promise<void> | void> = [() => background.stop()];
