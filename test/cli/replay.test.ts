@@ -2,7 +2,7 @@
 // fixture file, compared with the alerts the generator planted (fixtures/mixed/generate.ts).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, cpSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, cpSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
@@ -221,6 +221,26 @@ describe('replay options', { timeout: 90_000 }, () => {
     expect(alert.evidence.samples[0].token.fp).toBe(want);
     expect(alert.evidence.samples[0].request.headers.authorization).toBe('[REDACTED]');
     expect(r.stdout + r.stderr).not.toContain(token);
+  });
+
+  it('--config: the config file decides the rule set (experimental off)', async () => {
+    const cfg = join(tmp, 'stable-only.yml');
+    writeFileSync(cfg, 'rules:\n  include_experimental: false\n  allowed_lateness: 45s\n');
+    const r = await cli(['replay', '--config', cfg, MIXED]);
+    expect(r.code).toBe(0);
+    const experimental = new Set(readdirSync(join(ROOT, 'rules', 'experimental')).filter((f) => f.endsWith('.yml')).map((f) => f.replace(/\.yml$/, '')));
+    expect(experimental.size).toBeGreaterThanOrEqual(4);
+    const want = EXPECTED.filter((e: any) => !experimental.has(e.rule));
+    expect(want.length).toBeLessThan(EXPECTED.length);
+    expect(sortBy(parseAlerts(r.stdout).map(project), key)).toEqual(sortBy(want, key));
+  });
+
+  it('a bad config file exits 1 naming the key', async () => {
+    const cfg = join(tmp, 'bad.yml');
+    writeFileSync(cfg, 'rules:\n  allowed_lateness: soon\n');
+    const r = await cli(['replay', '--config', cfg, MIXED]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('rules.allowed_lateness');
   });
 
   it('shows a progress bar on stderr only when it is a terminal', async (ctx) => {

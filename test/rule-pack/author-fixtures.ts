@@ -72,6 +72,9 @@ function jitter(events: Ev[], maxSec: number, seed: number): Ev[] {
     [alert(r, { 'source.ip': '203.0.113.7' }, 20, 0, 57)], 'as-listed');
   // 20 events 4 s apart span 76 s: no 60 s window holds more than 16 of them.
   add('stable', r, 'near-miss-spread-over-timespan', range(20).map((i) => bad(i * 4, '203.0.113.7')), []);
+  // Window edge: the 1st and 20th event exactly 60 s apart are not in one window, which holds
+  // (newest - timespan, newest]: at most 19 events.
+  add('stable', r, 'near-miss-exactly-timespan-apart', [bad(0, '203.0.113.7'), ...range(18).map((i) => bad(3 + i * 3, '203.0.113.7')), bad(60, '203.0.113.7')], []);
   // 19 from each of two IPs in the same minute: grouping keeps them apart.
   add('stable', r, 'near-miss-split-across-ips', range(38).map((i) => bad(i * 1.5, i % 2 ? '203.0.113.7' : '203.0.113.8')), []);
   // 35 events 2 s apart: one alert whose count grows to 35; a second burst after the 10 m
@@ -107,6 +110,8 @@ function jitter(events: Ev[], maxSec: number, seed: number): Ev[] {
   add('stable', r, 'fires-at-threshold', [jf(0), jf(60), jf(120)], [alert(r, { 'observer.name': 'edge-eu-1' }, 3, 0, 120)]);
   add('stable', r, 'near-miss-one-below', [jf(0), jf(60)], []);
   add('stable', r, 'near-miss-spread-over-timespan', [jf(0), jf(200), jf(400)], []);
+  add('stable', r, 'near-miss-exactly-timespan-apart', [jf(0), jf(150), jf(300)], []);
+  add('stable', r, 'fires-just-inside-timespan', [jf(0), jf(150), jf(299.999)], [alert(r, { 'observer.name': 'edge-eu-1' }, 3, 0, 299.999)]);
   add('stable', r, 'near-miss-two-observers', [jf(0), jf(30, 'edge-us-2'), jf(60), jf(90, 'edge-us-2')], []);
   add('stable', r, 'suppression-one-alert-per-window', range(5).map((i) => jf(i * 30)), [alert(r, { 'observer.name': 'edge-eu-1' }, 5, 0, 120)]);
 }

@@ -112,6 +112,29 @@ describe("the brief's rules exist with their defaults", () => {
   });
 });
 
+describe('pack conventions', () => {
+  it.each(FILES.filter((f) => !f.startsWith('filters/')))('%s: named after the rule that alerts, maturity from its folder', (file) => {
+    const stem = file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+    const docs = docsOf(file);
+    const main = docs.find((d) => d.name === stem);
+    expect(main, `a document named ${stem}`).toBeDefined();
+    // the alerting document: no other correlation in the file counts it
+    const referenced = new Set(docs.flatMap((d) => d.correlation?.rules ?? []));
+    expect(referenced.has(stem)).toBe(false);
+    for (const d of docs) if (d !== main) expect(referenced.has(d.name) || referenced.has(d.id), `${d.name} is a building block of ${stem}`).toBe(true);
+    expect(main!.authwatch.maturity).toBe(file.split('/')[0]);
+    expect(main!.level).toMatch(/^(low|medium|high|critical)$/);
+    const ids = docs.map((d) => d.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('ids and names are unique across the pack', () => {
+    const all = FILES.flatMap(docsOf);
+    expect(new Set(all.map((d) => d.id)).size).toBe(all.length);
+    expect(new Set(all.map((d) => d.name)).size).toBe(all.length);
+  });
+});
+
 describe('every rule has a doc and fixtures', () => {
   it.each(FILES)('%s', (file) => {
     const md = join(RULES, file.replace(/\.ya?ml$/, '.md'));
