@@ -47,20 +47,21 @@ export async function run(argv: string[]): Promise<number> {
   const logger = createLogger({ level: config.log.level });
   const metrics = createMetrics();
   const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }) });
-  let stop: () => Promise<void>;
+  let kafka: Awaited<ReturnType<typeof startKafka>>;
   try {
-    stop = await startKafka({ config, store, metrics, logger });
+    kafka = await startKafka({ config, store, metrics, logger });
   } catch (err) {
     store.close();
     throw err;
   }
   process.stdout.write(`authwatch worker consuming ${config.kafka.topics.events} (group ${config.kafka.group_id}) from ${config.kafka.brokers.join(',')}\n`);
-  const sig = await new Promise<NodeJS.Signals>((resolve) => {
+  const why = await new Promise<NodeJS.Signals | Error>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
+    void kafka.failed.then(resolve);
   });
-  logger.info({ signal: sig }, 'worker shutting down');
-  await stop();
+  logger.info({ reason: why instanceof Error ? why.message : why }, 'worker shutting down');
+  await kafka.stop();
   store.close();
-  return 0;
+  return why instanceof Error ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 // Shared pieces of the Kafka tests: a unique namespace per test, producing lines, reading topics,
 // the replay reference, and materialising the alerts topic into a store (what an API node does).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,11 +21,70 @@ const { Kafka, logLevel } = kafkajs;
 
 export const MIXED_EVENTS = join(PACKAGE_ROOT, 'fixtures', 'mixed', 'events.ndjson');
 export const FINGERPRINT_SECRET = 'kafka-test-fingerprint-secret-0123456789';
-/** the backlog of a test is consumed from 3 partitions at uneven speeds: lateness covers the fixture's hour */
-export const LATENESS = '2h';
+/**
+ * A test's backlog is produced before the workers start and then read from 3 partitions at uneven
+ * speeds, so the cross-partition skew can be hours of event time: lateness covers the whole stream.
+ */
+export const LATENESS = '24h';
 
 export function mixedLines(): string[] {
   return readFileSync(MIXED_EVENTS, 'utf8').split('\n').filter((l) => l.trim() !== '');
+}
+
+/** The mixed hour `copies` times over, each copy an hour later with its own event ids (malformed lines kept as they are). */
+export function longerMixedLines(copies: number): string[] {
+  const base = mixedLines();
+  const out: string[] = [];
+  for (let c = 0; c < copies; c++) {
+    for (const line of base) {
+      let o: Record<string, unknown>;
+      try {
+        o = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        out.push(line);
+        continue;
+      }
+      if (o && typeof o === 'object' && !Array.isArray(o) && c > 0) {
+        if (typeof o.id === 'string') o.id = `${o.id}-c${c}`;
+        const t = typeof o.time === 'string' ? Date.parse(o.time) : NaN;
+        if (!Number.isNaN(t)) o.time = new Date(t + c * 3_600_000).toISOString();
+      }
+      out.push(JSON.stringify(o));
+    }
+  }
+  return out;
+}
+
+export const REPO_ROOT = PACKAGE_ROOT;
+
+export interface SpawnedWorker {
+  child: ChildProcess;
+  /** resolves when the worker printed that it is consuming (false if it exited first) */
+  ready: Promise<boolean>;
+  exited: Promise<number | null>;
+  stderr(): string;
+}
+
+/** `node bin/authwatch.js worker --config FILE --data DIR`, a real process. */
+export function spawnWorker(configFile: string, dataDir: string): SpawnedWorker {
+  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin', 'authwatch.js'), 'worker', '--config', configFile, '--data', dataDir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    err = (err + d.toString()).slice(-20_000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = new Promise<boolean>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('consuming')) resolve(true);
+    });
+    void exited.then(() => resolve(false));
+  });
+  return { child, ready, exited, stderr: () => err };
 }
 
 export function uniqueName(prefix: string): string {
@@ -227,4 +287,28 @@ export async function waitUntil(probe: () => boolean | Promise<boolean>, boundMs
     await new Promise((r) => setTimeout(r, everyMs));
   }
   return probe();
+}
+
+/** Messages the group has committed on a topic (summed over partitions). */
+export async function committedTotal(brokers: string[], groupId: string, topic: string): Promise<number> {
+  const admin = client(brokers).admin();
+  await admin.connect();
+  try {
+    const res = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return res.flatMap((t) => t.partitions).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** A small seeded generator, so a failing kill schedule can be replayed. */
+export function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

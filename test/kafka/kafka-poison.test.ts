@@ -69,7 +69,7 @@ describe.skipIf(!brokers)('kafka poison messages and canary tokens', () => {
     const badAt = new Set(inputs.flatMap((x, i) => (x.bad ? [`${where[i].partition}:${where[i].offset}`] : [])));
 
     const store = openStore(join(dir, 'authwatch.db'));
-    const stop = await startKafka({ config: cfg, store, metrics: createMetrics(), logger: createLogger({ level: 'warn' }) });
+    const { stop } = await startKafka({ config: cfg, store, metrics: createMetrics(), logger: createLogger({ level: 'warn' }) });
     let dlq: ReadMessage[] = [];
     let forwarded: ReadMessage[] = [];
     const rulesTopic = internalTopics(cfg.kafka).rules;

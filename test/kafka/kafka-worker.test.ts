@@ -24,7 +24,7 @@ describe.skipIf(!brokers)('kafka worker on a real broker', () => {
     await produceLines(brokers!, cfg.kafka.topics.events, lines);
 
     const store = openStore(join(dir, 'authwatch.db'));
-    const stop = await startKafka({ config: cfg, store, metrics: createMetrics(), logger: createLogger({ level: 'warn' }) });
+    const { stop } = await startKafka({ config: cfg, store, metrics: createMetrics(), logger: createLogger({ level: 'warn' }) });
     try {
       await waitUntil(() => JSON.stringify(project(storeAlerts(store))) === JSON.stringify(expected), 90_000);
       expect(project(storeAlerts(store))).toEqual(expected);

@@ -50,6 +50,8 @@ export interface ConsumerHandlers {
   eachBatch(batch: InBatch, ctx: BatchContext): Promise<void>;
   /** the group handed this member a new assignment (state for these partitions must be (re)loaded) */
   onAssignment?(assigned: TopicPartition[]): void;
+  /** the consumer stopped for good (a non-retriable error): the process should exit and be restarted */
+  onCrash?(error: Error): void;
 }
 
 export interface ConsumerOptions {

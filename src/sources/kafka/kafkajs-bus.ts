@@ -17,7 +17,7 @@ import type {
   TopicSpec,
 } from './kafka-client.js';
 
-const { Kafka, logLevel, CompressionTypes } = kafkajs;
+const { Kafka, logLevel, CompressionTypes, Partitioners } = kafkajs;
 
 export interface KafkajsBusOptions {
   brokers: string[];
@@ -36,6 +36,25 @@ function toIn(m: KafkaMessage): InMessage {
 
 function toOut(messages: OutMessage[]) {
   return messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+}
+
+/** The broker refuses a produce request whose record batch exceeds message.max.bytes (1 MiB by default). */
+const MAX_REQUEST_BYTES = 512 * 1024;
+
+function* chunks(messages: OutMessage[]): Generator<OutMessage[]> {
+  let cur: OutMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = Buffer.byteLength(m.value) + (m.key?.length ?? 0) + 64;
+    if (cur.length && bytes + size > MAX_REQUEST_BYTES) {
+      yield cur;
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(m);
+    bytes += size;
+  }
+  if (cur.length) yield cur;
 }
 
 function byTopic(offsets: PartitionOffset[]) {
@@ -75,13 +94,12 @@ export class KafkajsBus implements KafkaBus {
   }
 
   async producer(): Promise<BusProducer> {
-    const p = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+    const p = this.kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
     await p.connect();
     this.closers.push(() => p.disconnect());
     return {
       send: async (topic, messages) => {
-        if (messages.length === 0) return;
-        await p.send({ topic, messages: toOut(messages), acks: -1, compression: CompressionTypes.None });
+        for (const part of chunks(messages)) await p.send({ topic, messages: toOut(part), acks: -1, compression: CompressionTypes.None });
       },
       disconnect: () => p.disconnect(),
     };
@@ -90,6 +108,7 @@ export class KafkajsBus implements KafkaBus {
   async transactionalProducer(transactionalId: string): Promise<BusTransactionalProducer> {
     const p: Producer = this.kafka.producer({
       allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
       transactionalId,
       idempotent: true,
       maxInFlightRequests: 1,
@@ -103,7 +122,7 @@ export class KafkajsBus implements KafkaBus {
         const tx = await p.transaction();
         return {
           send: async (topic, messages) => {
-            if (messages.length) await tx.send({ topic, messages: toOut(messages), acks: -1 });
+            for (const part of chunks(messages)) await tx.send({ topic, messages: toOut(part), acks: -1 });
           },
           sendOffsets: (groupId, offsets) => tx.sendOffsets({ consumerGroupId: groupId, topics: byTopic(offsets) }),
           commit: () => tx.commit(),
@@ -130,6 +149,12 @@ export class KafkajsBus implements KafkaBus {
     this.closers.push(() => c.disconnect());
     return {
       run: async (handlers) => {
+        if (handlers.onCrash) {
+          const onCrash = handlers.onCrash;
+          c.on(c.events.CRASH, (e) => {
+            if (!e.payload.restart) onCrash(e.payload.error);
+          });
+        }
         if (handlers.onAssignment) {
           const cb = handlers.onAssignment;
           c.on(c.events.GROUP_JOIN, (e) => {

@@ -37,8 +37,15 @@ export interface StartKafkaDeps {
   logger: Logger;
 }
 
-/** Start the worker; resolves with its graceful stop (for App.onShutdown). */
-export async function startKafka(d: StartKafkaDeps): Promise<() => Promise<void>> {
+export interface KafkaHandle {
+  /** graceful stop (for App.onShutdown) */
+  stop(): Promise<void>;
+  /** resolves if a consumer stopped for good; the process should exit non-zero so it is restarted */
+  failed: Promise<Error>;
+}
+
+/** Start the worker. */
+export async function startKafka(d: StartKafkaDeps): Promise<KafkaHandle> {
   const { config } = d;
   if (config.kafka.brokers.length === 0) throw new KafkaStartError('kafka.brokers is empty');
   const secret = loadFingerprintSecret(config.data_dir, config.ingest.fingerprint_secret);
@@ -79,5 +86,5 @@ export async function startKafka(d: StartKafkaDeps): Promise<() => Promise<void>
     await worker.stop().catch(() => undefined);
     throw new KafkaStartError(`kafka worker failed to start: ${(err as Error).message}`);
   }
-  return () => worker.stop();
+  return { stop: () => worker.stop(), failed: worker.failed };
 }

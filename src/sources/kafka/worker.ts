@@ -102,6 +102,9 @@ export class KafkaWorker {
   private upstreamDrained = false;
   private stopping = false;
   private rulesetHash: string | null = null;
+  private fail!: (err: Error) => void;
+  /** rejects... never; resolves with the error that stopped a consumer for good */
+  readonly failed: Promise<Error> = new Promise((resolve) => (this.fail = resolve));
 
   constructor(private readonly d: KafkaWorkerDeps) {
     this.k = d.kafka;
@@ -115,10 +118,10 @@ export class KafkaWorker {
     const { bus, kafka: k } = this.d;
     await bus.ensureTopics([
       { topic: k.topics.events, partitions: this.d.eventPartitions ?? 3 },
-      { topic: k.topics.dlq, partitions: 1 },
+      { topic: k.topics.dlq, partitions: 1, maxMessageBytes: 8 * 1024 * 1024 },
       { topic: k.topics.alerts, partitions: 3 },
       { topic: k.topics.actions, partitions: 3 },
-      { topic: this.topics.rules, partitions: this.d.rulePartitions ?? 1 },
+      { topic: this.topics.rules, partitions: this.d.rulePartitions ?? 1, maxMessageBytes: 8 * 1024 * 1024 },
       { topic: this.topics.state, partitions: 1, compacted: true, maxMessageBytes: 64 * 1024 * 1024 },
     ]);
     this.detachOutbox = attachOutbox(this.d.store, this.state, { alerts: k.topics.alerts, actions: k.topics.actions });
@@ -136,6 +139,7 @@ export class KafkaWorker {
       maxWaitMs: 50,
     });
     await this.ruleConsumer.run({
+      onCrash: (err) => this.crashed('rules', err),
       onAssignment: (assigned) => this.onRuleAssignment(assigned.filter((a) => a.topic === this.topics.rules).map((a) => a.partition)),
       eachBatch: (batch, ctx) => this.ruleBatch(batch, ctx),
     });
@@ -148,11 +152,16 @@ export class KafkaWorker {
       maxInFlight: k.max_in_flight_batches,
       maxWaitMs: 50,
     });
-    await this.ingestConsumer.run({ eachBatch: (batch, ctx) => this.ingestBatch(batch, ctx) });
+    await this.ingestConsumer.run({ eachBatch: (batch, ctx) => this.ingestBatch(batch, ctx), onCrash: (err) => this.crashed('ingest', err) });
 
     this.monitor = setInterval(() => void this.monitorTick().catch((err) => this.log.warn({ err: { message: (err as Error).message } }, 'kafka monitor failed')), MONITOR_INTERVAL_MS);
     this.monitor.unref();
     this.log.info({ events: k.topics.events, group: k.group_id }, 'kafka worker started');
+  }
+
+  private crashed(stage: string, err: Error): void {
+    this.log.error({ stage, err: { message: err.message, name: err.name } }, 'kafka consumer stopped on a non-retriable error');
+    this.fail(err);
   }
 
   // ------------------------------------------------------------------ stage 1: ingest
