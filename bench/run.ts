@@ -36,12 +36,12 @@ const quickEnv = (o: { quick: boolean }) => (o.quick ? { BENCH_QUICK: '1' } : ({
 export const SCRIPTS: ScriptSpec[] = [
   {
     name: 'replay', title: 'Replay, authwatch NDJSON, whole default pack', script: 'bench/replay.bench.ts', owner: 'suite',
-    args: (o) => (o.quick ? ['--events', '2000', '--cli-events', '2000'] : ['--events', '1000000', '--cli-events', '1000000']),
+    args: (o) => (o.quick ? ['--events', '1000', '--cli-events', '500'] : ['--events', '1000000', '--cli-events', '1000000']),
     timeoutMs: 30 * 60_000,
   },
   {
     name: 'nginx', title: 'Replay, NGINX combined access log', script: 'bench/nginx.bench.ts', owner: 'suite',
-    args: (o) => (o.quick ? ['--lines', '2000'] : ['--lines', '1000000']),
+    args: (o) => (o.quick ? ['--lines', '1000', '--cli-lines', '500'] : ['--lines', '1000000']),
     timeoutMs: 30 * 60_000,
   },
   {
@@ -49,7 +49,7 @@ export const SCRIPTS: ScriptSpec[] = [
     args: (o) => (o.quick ? ['--quick'] : o.full ? ['--full'] : []),
     timeoutMs: 90 * 60_000,
   },
-  { name: 'ingest', title: 'Ingest (adapters, redaction, validation)', script: 'bench/ingest.bench.ts', owner: 'ingest issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },
+  { name: 'ingest', title: 'Ingest (adapters, redaction, validation)', script: 'bench/ingest.bench.ts', owner: 'ingest issue', args: (o) => (o.quick ? ['5000'] : []), env: quickEnv, timeoutMs: 20 * 60_000 },
   { name: 'engine', title: 'Rule engine', script: 'bench/engine.bench.ts', owner: 'engine issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },
   { name: 'kafka', title: 'Kafka end to end', script: 'bench/kafka.bench.ts', owner: 'Kafka issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },
   { name: 'api', title: 'API under load while ingesting', script: 'bench/api.bench.ts', owner: 'API issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },

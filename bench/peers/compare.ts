@@ -5,6 +5,7 @@
 //   node --import tsx bench/peers/compare.ts bench/out/peers
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { table, fmt, fmtRatio } from '../lib/markdown.js';
 import { figureWithBaseline, reportResult, type Figure } from '../lib/result.js';
 import type { PlantedBurst } from '../lib/datagen.js';
@@ -188,4 +189,5 @@ function main(): void {
   reportResult({ name: 'peers', conditions: { lines, bursts: nBursts, 'near misses': nNear }, figures, notMeasured });
 }
 
-main();
+// run only as a script, so tests can import the scoring functions
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();
