@@ -42,6 +42,8 @@ const TOKEN_PARAMS = new Set(['access_token', 'refresh_token', 'id_token', 'toke
 const SECRET_JSON_KEYS =
   SECRET_PARAMS + '|authorization|proxy-authorization|http_authorization|cookie|set-cookie|x-api-key|secret|private_key';
 
+const TOKEN_CHAR = '[A-Za-z0-9\\-._~+/\\\\]';
+
 /**
  * One global regex, one pass. Alternatives, in priority order:
  *  1-2  `"secret_key": "value"` (JSON text inside a string; also cut off before its closing quote)
@@ -54,7 +56,8 @@ const SECRET_RE = new RegExp(
   [
     `"(${SECRET_JSON_KEYS})"\\s*:\\s*"((?:[^"\\\\]|\\\\.)*)(?:"|$)`,
     `\\b(proxy-authorization|authorization|cookie|set-cookie|x-api-key)[ \\t]*:[ \\t]*([^\\r\\n"]+)`,
-    `(bearer|dpop|basic)[ \\t]+([A-Za-z0-9\\-._~+/\\\\]+=*)`,
+    // the lookaheads keep prose ("Bearer token expired") from matching, so a rejected match cannot hide text
+    `(bearer|dpop|basic)[ \\t]+(?=${TOKEN_CHAR}{8})(?=${TOKEN_CHAR}{40}|${TOKEN_CHAR}+?[0-9A-Z]|eyJ)(${TOKEN_CHAR}+=*)`,
     `(eyJ[A-Za-z0-9_-]{6,}\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*){0,3})`,
     `(^|[?&;\\s#"'(,]|%26|%3F)(${SECRET_PARAMS})(=|%3D)((?:(?!%26)[^&\\s#"',;<>])*)`,
   ].join('|'),
@@ -64,16 +67,9 @@ const SECRET_RE = new RegExp(
 // Cheap pre-check: a string without any of these cannot hold a secret SECRET_RE finds.
 const MAYBE_SECRET_RE = /eyJ|bearer|dpop|basic|[="]|%3d|authorization|cookie|x-api-key/i;
 
-/** Opaque scheme values must look random, so "Bearer token expired" is not a secret. */
-function looksLikeToken(v: string): boolean {
-  if (v.length < 8) return false;
-  if (v.length >= 40) return true;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c >= 48 && c <= 57) return true; // digit
-    if (i > 0 && c >= 65 && c <= 90) return true; // inner capital
-  }
-  return false;
+/** `code=401` in prose is not an authorization code; real codes are long and not numeric. */
+function isCodeLike(v: string): boolean {
+  return v.length >= 6 && !/^\d+$/.test(v);
 }
 
 function isRedactedValue(v: string): boolean {
@@ -108,6 +104,7 @@ function redactString(s: string, f: StringFindings): string {
       const v = g[1] ?? '';
       if (v === '' || isRedactedValue(v)) return m;
       const key = g[0].toLowerCase();
+      if (key === 'code' && !isCodeLike(v)) return m;
       const { scheme, rest } = stripScheme(v);
       const isToken = TOKEN_PARAMS.has(key) || ((key.endsWith('authorization')) && scheme !== 'basic');
       note(f, 'key', isToken ? rest : undefined);
@@ -124,7 +121,6 @@ function redactString(s: string, f: StringFindings): string {
     }
     if (g[4] !== undefined) {
       const v = g[5] ?? '';
-      if (!looksLikeToken(v) && !v.startsWith('eyJ')) return m;
       const basic = g[4].toLowerCase() === 'basic';
       note(f, 'auth_scheme', basic ? undefined : v);
       return `${g[4]} ${REDACTED}`;
@@ -137,8 +133,7 @@ function redactString(s: string, f: StringFindings): string {
     const v = g[10] ?? '';
     if (v === '' || isRedactedValue(v)) return m;
     const name = (g[8] ?? '').toLowerCase();
-    // `code=401` in prose is not an authorization code; real codes are long and not numeric.
-    if (name === 'code' && (v.length < 6 || /^\d+$/.test(v))) return m;
+    if (name === 'code' && !isCodeLike(v)) return m;
     note(f, 'param', TOKEN_PARAMS.has(name) ? v : undefined);
     return `${g[7]}${g[8]}${g[9]}${REDACTED}`;
   });

@@ -94,7 +94,7 @@ export function adaptEnvoy(o: Obj, ctx: AdapterContext): AdapterResult {
         response_flags: strField(o.response_flags),
         envoy_route: strField(o.route_name),
       },
-      auth: { result, scheme: auth ? auth.scheme : authorization === null ? 'none' : undefined, detail: detail?.slice(0, 512) },
+      auth: { result, scheme: auth ? auth.scheme : authorization === null ? 'none' : undefined, detail },
       token: auth?.token,
     }),
   };

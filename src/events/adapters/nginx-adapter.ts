@@ -70,7 +70,7 @@ export function adaptNginxLine(line: string, ctx: AdapterContext): AdapterResult
   const m = COMBINED_RE.exec(line);
   if (!m) return { ok: false, message: 'not an NGINX combined log line ($remote_addr - $remote_user [$time_local] "$request" $status ...)' };
   const time = timeLocalToRfc3339(m[3]);
-  if (!time) return { ok: false, message: `time_local: "${m[3].slice(0, 40)}" is not dd/Mon/yyyy:HH:mm:ss +zzzz` };
+  if (!time) return { ok: false, message: 'time_local: not dd/Mon/yyyy:HH:mm:ss +zzzz' };
   const req = parseRequestLine(unescapeNginx(m[4]));
   if (!req) return { ok: false, message: 'request: not "METHOD /path PROTOCOL" (NGINX logs malformed requests this way)' };
   return buildEvent(
