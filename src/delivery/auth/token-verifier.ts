@@ -7,7 +7,9 @@ import {
   decodeJwt,
   decodeProtectedHeader,
   errors as joseErrors,
+  jwksCache,
   jwtVerify,
+  type ExportedJWKSCache,
   type JSONWebKeySet,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -231,23 +233,22 @@ export interface RemoteKeySourceOptions {
  * ever fetched, verification fails closed with KeySourceUnavailable (→ 503).
  */
 export function remoteKeySource(uri: string, o: RemoteKeySourceOptions = {}): JWTVerifyGetKey {
+  // jose writes every successful fetch here (keys + time), which is what stale-if-error needs.
+  const cache = {} as ExportedJWKSCache;
   const remote = createRemoteJWKSet(new URL(uri), {
     timeoutDuration: o.timeoutMs ?? 3000,
     cooldownDuration: o.cooldownMs ?? 30_000,
     cacheMaxAge: o.cacheMaxAgeMs ?? 600_000,
+    [jwksCache]: cache,
   });
   const staleIfErrorMs = o.staleIfErrorMs ?? JWKS_STALE_IF_ERROR_MS;
-  let lastGoodAt = 0;
   const getKey: JWTVerifyGetKey = async (header, token) => {
     try {
-      const key = await remote(header, token);
-      if (remote.fresh) lastGoodAt = Date.now();
-      return key;
+      return await remote(header, token);
     } catch (err) {
       const code = (err as { code?: string }).code;
       if (code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JWKS_MULTIPLE_MATCHING_KEYS' || code === 'ERR_JOSE_NOT_SUPPORTED' || code === 'ERR_JOSE_ALG_NOT_ALLOWED') throw err;
-      const cached = remote.jwks();
-      if (cached && lastGoodAt && Date.now() - lastGoodAt < staleIfErrorMs) return createLocalJWKSet(cached)(header, token);
+      if (cache.jwks && typeof cache.uat === 'number' && Date.now() - cache.uat < staleIfErrorMs) return createLocalJWKSet(cache.jwks)(header, token);
       throw new KeySourceUnavailable('JWKS endpoint unavailable and no cached keys', { cause: err });
     }
   };
