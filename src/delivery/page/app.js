@@ -126,7 +126,9 @@ function sumMetric(text, name) {
       seen = true;
     }
   }
-  return seen ? total : null;
+  if (seen) return total;
+  // a declared metric without samples yet (no label set used) counts as zero
+  return text.includes(`# TYPE ${name} `) ? 0 : null;
 }
 
 const HEALTH = [
@@ -154,7 +156,8 @@ async function refreshHealth() {
 
 function exactSample(text, series) {
   for (const line of text.split('\n')) if (line.startsWith(series + ' ')) return Number(line.slice(series.length + 1));
-  return null;
+  const name = series.slice(0, series.indexOf('{'));
+  return text.includes(`# TYPE ${name} `) ? 0 : null;
 }
 
 let refreshing = null;
