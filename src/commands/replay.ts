@@ -167,15 +167,33 @@ export async function run(argv: string[]): Promise<number> {
       out += alertLine(a);
     },
   });
+  // `replay ... | head` closes stdout early: stop quietly instead of dying on EPIPE.
+  let stdoutClosed = false;
+  const onStdoutError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') stdoutClosed = true;
+    else throw err;
+  };
+  process.stdout.on('error', onStdoutError);
   const flushOut = async () => {
-    if (!out) return;
+    if (!out || stdoutClosed) return;
     const chunk = out;
     out = '';
-    if (!process.stdout.write(chunk)) await new Promise<void>((r) => process.stdout.once('drain', () => r()));
+    if (!process.stdout.write(chunk)) {
+      await new Promise<void>((r) => {
+        const done = () => {
+          process.stdout.off('drain', done);
+          process.stdout.off('close', done);
+          r();
+        };
+        process.stdout.once('drain', done);
+        process.stdout.once('close', done);
+      });
+    }
   };
 
-  // The bar goes to stderr and only to a terminal: piped stderr stays a clean summary.
-  const bar = process.stderr.isTTY && !args.quiet
+  // The bar goes to stderr and only to a terminal: piped stderr stays a clean summary. Its
+  // total is the files' size, so there is none when stdin (size unknown) is among the inputs.
+  const bar = process.stderr.isTTY && !args.quiet && !args.files.includes('-')
     ? new cliProgress.SingleBar({ stream: process.stderr, format: 'replay {bar} {percentage}% | {file} | {value}/{total} bytes', hideCursor: true }, cliProgress.Presets.shades_classic)
     : null;
   const sizes = args.files.map((f) => (f === '-' ? 0 : statSync(f).size));
@@ -183,10 +201,11 @@ export async function run(argv: string[]): Promise<number> {
   bar?.start(totalBytes, 0, { file: '' });
   let doneBytes = 0;
   try {
-    for (let i = 0; i < args.files.length; i++) {
+    for (let i = 0; i < args.files.length && !stdoutClosed; i++) {
       const f = args.files[i];
       const origin = f === '-' ? { source: 'stdin' as const, name: '-' } : { source: 'file' as const, name: f };
       for await (const batch of readLineBatches(f, { maxLineBytes: config.ingest.max_line_bytes })) {
+        if (stdoutClosed) break;
         replay.ingestLines(batch.lines, origin, batch.firstLine);
         bar?.update(Math.min(totalBytes, doneBytes + batch.bytesRead), { file: f });
         await flushOut();
@@ -202,6 +221,8 @@ export async function run(argv: string[]): Promise<number> {
   await flushOut();
   bar?.stop();
   rejectSink?.close();
+  process.stdout.off('error', onStdoutError);
+  if (stdoutClosed) return 0; // the reader went away; nothing left to report to
   if (!args.quiet) {
     process.stderr.write(formatSummary(summary));
     if (rejectSink && summary.rejected) process.stderr.write(`rejected lines written to ${args.rejects}\n`);

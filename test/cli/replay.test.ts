@@ -235,6 +235,24 @@ describe('replay options', { timeout: 90_000 }, () => {
     expect(sortBy(parseAlerts(r.stdout).map(project), key)).toEqual(sortBy(want, key));
   });
 
+  it('stops quietly when the reader closes stdout early (replay | head)', async () => {
+    const big = join(tmp, 'big.ndjson');
+    const text = readFileSync(MIXED, 'utf8');
+    writeFileSync(big, text + text + text);
+    const r = await new Promise<{ code: number | null; stderr: string }>((res, rej) => {
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'authwatch.js'), 'replay', big], {
+        cwd: ROOT, env: { PATH: process.env.PATH, AUTHWATCH_DATA_DIR: join(tmp, 'data') }, stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => (stderr += d));
+      child.stdout.once('data', () => child.stdout.destroy()); // like head -1
+      child.on('error', rej);
+      child.on('close', (code) => res({ code, stderr }));
+    });
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
+  });
+
   it('a bad config file exits 1 naming the key', async () => {
     const cfg = join(tmp, 'bad.yml');
     writeFileSync(cfg, 'rules:\n  allowed_lateness: soon\n');
