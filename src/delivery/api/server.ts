@@ -17,6 +17,10 @@ import type { ApiDeps, RouteAccess } from './deps.js';
 import { healthRoutes } from './health-routes.js';
 import { ingestRoutes } from './ingest-routes.js';
 import { rulesRoutes } from './rules-routes.js';
+import { alertsRoutes } from './alerts-routes.js';
+import { actionsRoutes } from './actions-routes.js';
+import { decisionsRoutes } from './decisions-routes.js';
+import { crowdsecRoutes } from './crowdsec-routes.js';
 import { webhooksRoutes } from './webhooks-routes.js';
 import { pageRoutes } from './page-routes.js';
 
@@ -37,7 +41,7 @@ export interface ApiServer {
 type RoutePlugin = (app: FastifyInstance, opts: { deps: ApiDeps }) => Promise<void>;
 
 /** Area route plugins mounted under /v1 (each route declares `config.access`). */
-const V1_PLUGINS: RoutePlugin[] = [rulesRoutes, webhooksRoutes];
+const V1_PLUGINS: RoutePlugin[] = [rulesRoutes, webhooksRoutes, alertsRoutes, actionsRoutes, decisionsRoutes, crowdsecRoutes];
 
 export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<ApiServer> {
   const { config, logger, metrics } = deps;
