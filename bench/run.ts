@@ -5,10 +5,14 @@
 //
 //   npm run bench [-- --runs N] [--full] [--quick] [--only a,b] [--no-peers] [--out FILE]
 //
-// Default: 3 runs per script; replay at 10^5 and 10^6 events; peers on a 1.5 M-line log.
-// --full adds 10^7 events to the scaling figures (slow). --quick is for smoke tests (tiny
-// inputs, one run, no peers) and writes to bench/out/benchmarks.quick.md unless --out is given.
-import { writeFileSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
+// Default: 3 runs of each script (the scaling script once: it spans sizes itself); replay and
+// NGINX at 3·10^5 events in-process and through the CLI; scaling at 10^5 and 10^6 events and
+// 10/50/200 rules; peers on a 200,000-line log (PEERS_LINES to change; CrowdSec's stock
+// parsers take ~2 ms a line here, which is what bounds the size). --full adds 10^7 events to
+// the scaling figures (slow). --reuse-peers embeds the last bench/out/peers/peers.md instead of
+// rerunning the peers (the page says so). --quick is for smoke tests (tiny inputs, one run, no
+// peers) and writes to bench/out/benchmarks.quick.md unless --out is given.
+import { writeFileSync, mkdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -28,6 +32,8 @@ interface ScriptSpec {
   args: (o: { quick: boolean; full: boolean }) => string[];
   env?: (o: { quick: boolean; full: boolean }) => Record<string, string>;
   timeoutMs: number;
+  /** runs by default when --runs is not given (the scaling script already spans sizes) */
+  defaultRuns?: number;
 }
 
 const quickEnv = (o: { quick: boolean }) => (o.quick ? { BENCH_QUICK: '1' } : ({} as Record<string, string>));
@@ -36,18 +42,19 @@ const quickEnv = (o: { quick: boolean }) => (o.quick ? { BENCH_QUICK: '1' } : ({
 export const SCRIPTS: ScriptSpec[] = [
   {
     name: 'replay', title: 'Replay, authwatch NDJSON, whole default pack', script: 'bench/replay.bench.ts', owner: 'suite',
-    args: (o) => (o.quick ? ['--events', '1000', '--cli-events', '500'] : ['--events', '1000000', '--cli-events', '1000000']),
+    args: (o) => (o.quick ? ['--events', '1000', '--cli-events', '500'] : ['--events', '300000', '--cli-events', '300000']),
     timeoutMs: 30 * 60_000,
   },
   {
     name: 'nginx', title: 'Replay, NGINX combined access log', script: 'bench/nginx.bench.ts', owner: 'suite',
-    args: (o) => (o.quick ? ['--lines', '1000', '--cli-lines', '500'] : ['--lines', '1000000']),
+    args: (o) => (o.quick ? ['--lines', '1000', '--cli-lines', '500'] : ['--lines', '300000']),
     timeoutMs: 30 * 60_000,
   },
   {
     name: 'scaling', title: 'Scaling: input size, rule count, group keys', script: 'bench/scaling.bench.ts', owner: 'suite',
     args: (o) => (o.quick ? ['--quick'] : o.full ? ['--full'] : []),
     timeoutMs: 90 * 60_000,
+    defaultRuns: 1,
   },
   { name: 'ingest', title: 'Ingest (adapters, redaction, validation)', script: 'bench/ingest.bench.ts', owner: 'ingest issue', args: (o) => (o.quick ? ['5000'] : []), env: quickEnv, timeoutMs: 20 * 60_000 },
   { name: 'engine', title: 'Rule engine', script: 'bench/engine.bench.ts', owner: 'engine issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },
@@ -63,6 +70,7 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       'no-peers': { type: 'boolean', default: false },
+      'reuse-peers': { type: 'boolean', default: false },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -73,7 +81,7 @@ async function main(): Promise<number> {
   }
   const quick = values.quick;
   const full = values.full;
-  const runs = Math.max(1, Number(values.runs ?? (quick ? 1 : 3)));
+  const runsFor = (spec: ScriptSpec) => Math.max(1, Number(values.runs ?? (quick ? 1 : spec.defaultRuns ?? 3)));
   const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : null;
   const outFile = resolve(ROOT, values.out ?? (quick ? 'bench/out/benchmarks.quick.md' : 'docs/benchmarks.md'));
   const started = Date.now();
@@ -87,6 +95,7 @@ async function main(): Promise<number> {
     const script = resolve(ROOT, spec.script);
     const results: BenchResult[] = [];
     const failed: string[] = [];
+    const runs = runsFor(spec);
     for (let i = 0; i < runs; i++) {
       log(`${spec.name}: run ${i + 1}/${runs}`);
       const o = await runScript(script, {
@@ -111,19 +120,24 @@ async function main(): Promise<number> {
   }
 
   let peers: SuiteReport['peers'] = null;
-  if (!quick && !values['no-peers'] && (!only || only.has('peers'))) {
+  const peersMd = resolve(ROOT, 'bench/out/peers/peers.md');
+  if (values['reuse-peers']) {
+    peers = existsSync(peersMd)
+      ? { ok: true, markdown: `_Embedded from an earlier \`bash bench/peers/run-peers.sh\` (bench/out/peers/peers.md, written ${statSync(peersMd).mtime.toISOString()}), not rerun by this invocation._\n\n${readFileSync(peersMd, 'utf8')}` }
+      : { ok: false, reason: '--reuse-peers given but bench/out/peers/peers.md does not exist' };
+  } else if (!quick && !values['no-peers'] && (!only || only.has('peers'))) {
     log('peers: bench/peers/run-peers.sh (installs fail2ban and CrowdSec if missing)');
     const o = await runScript(resolve(ROOT, 'bench/peers/run-peers.sh'), {
       cwd: ROOT, timeoutMs: 90 * 60_000, onStderr: (c) => process.stderr.write(c.replace(/^/gm, '  [peers] ')),
     });
-    const md = resolve(ROOT, 'bench/out/peers/peers.md');
+    const md = peersMd;
     if (o.ok && existsSync(md)) peers = { ok: true, markdown: readFileSync(md, 'utf8') };
     else peers = { ok: false, reason: o.ok ? 'run-peers.sh wrote no bench/out/peers/peers.md' : o.reason };
   }
 
   const report: SuiteReport = {
     machine, loadAtEnd: currentLoadAvg(), command: `npm run bench${process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''}`,
-    runsPerScript: runs, mode: quick ? 'quick (tiny inputs, smoke test only: numbers mean nothing)' : full ? 'full (includes 10^7 events)' : 'default (10^5 and 10^6 events; 10^7 needs --full)',
+    runsPerScript: Number(values.runs ?? (quick ? 1 : 3)), mode: quick ? 'quick (tiny inputs, smoke test only: numbers mean nothing)' : full ? 'full (includes 10^7 events)' : 'default (replay/NGINX 3·10^5 events; scaling 10^5 and 10^6 events; 10^7 needs --full)',
     entries, peers, durationS: (Date.now() - started) / 1000,
   };
   mkdirSync(dirname(outFile), { recursive: true });

@@ -5,7 +5,7 @@
 # bench/peers/compare.ts scores the alerts against the planted bursts and writes
 # bench/out/peers/peers.md (embedded into docs/benchmarks.md by `npm run bench`).
 #
-#   bash bench/peers/run-peers.sh            # PEERS_LINES=300000 by default
+#   bash bench/peers/run-peers.sh            # PEERS_LINES=200000 by default
 #   PEERS_LINES=1500000 bash bench/peers/run-peers.sh
 #   PEERS_CROWDSEC=lean|stock|both|none      # default both
 #
@@ -15,7 +15,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$ROOT/bench/peers"
 OUT="$ROOT/bench/out/peers"
-LINES=${PEERS_LINES:-300000}
+LINES=${PEERS_LINES:-200000}
 CS=${PEERS_CROWDSEC:-both}
 log() { echo "peers: $*" >&2; }
 mkdir -p "$OUT"
