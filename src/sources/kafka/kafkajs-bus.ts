@@ -140,9 +140,10 @@ export class KafkajsBus implements KafkaBus {
       readUncommitted: false, // read_committed: never see an aborted stage-1 transaction
       maxWaitTimeInMs: opts.maxWaitMs ?? 100,
       maxBytesPerPartition: opts.maxBytesPerPartition ?? 1024 * 1024,
-      sessionTimeout: 10000,
-      rebalanceTimeout: 20000,
-      heartbeatInterval: 1000,
+      // the broker's minimum: a crashed worker's partitions move on after 6 s
+      sessionTimeout: 6000,
+      rebalanceTimeout: 10000,
+      heartbeatInterval: 500,
     });
     await c.connect();
     for (const topic of opts.topics) await c.subscribe({ topic, fromBeginning: opts.fromBeginning });
