@@ -21,7 +21,7 @@ import { loadRuleSet } from './rules/rule-loader.js';
 import type { RuleEngine, RuleLoadError } from './rules/types.js';
 import { createRulesController, type EngineBuilder, type ManagedRulesController } from './rules-controller.js';
 import { openStore, type Store } from './store/store.js';
-import { createBackground } from './jobs/background.js';
+import { createBackground, type Background } from './jobs/background.js';
 import { TokenKidIndex } from './monitors/kid-index.js';
 import { parseDuration } from './util/duration.js';
 
@@ -48,6 +48,8 @@ export interface App {
   server: FastifyInstance;
   auth: ApiAuth;
   selfMonitor: SelfMonitor;
+  /** webhooks outbox + dispatcher, JWKS monitor, cron jobs (runJob for operators and tests) */
+  background: Background;
   fingerprint: (token: string) => string;
   /** start listening; resolves with the base URL (http://host:port) */
   listen(): Promise<string>;
@@ -142,6 +144,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
     server,
     auth,
     selfMonitor,
+    background: background!,
     fingerprint: fp,
     url: null,
     onShutdown(fn) {
