@@ -31,6 +31,7 @@ interface ScriptSpec {
   owner: string;
   args: (o: { quick: boolean; full: boolean }) => string[];
   env?: (o: { quick: boolean; full: boolean }) => Record<string, string>;
+  nodeArgs?: string[];
   timeoutMs: number;
   /** runs by default when --runs is not given (the scaling script already spans sizes) */
   defaultRuns?: number;
@@ -57,7 +58,7 @@ export const SCRIPTS: ScriptSpec[] = [
     defaultRuns: 1,
   },
   { name: 'ingest', title: 'Ingest (adapters, redaction, validation)', script: 'bench/ingest.bench.ts', owner: 'ingest issue', args: (o) => (o.quick ? ['5000'] : []), env: quickEnv, timeoutMs: 20 * 60_000 },
-  { name: 'engine', title: 'Rule engine', script: 'bench/engine.bench.ts', owner: 'engine issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },
+  { name: 'engine', title: 'Rule engine', script: 'bench/engine.bench.ts', owner: 'engine issue', args: () => [], env: quickEnv, nodeArgs: ['--expose-gc'], timeoutMs: 20 * 60_000 },
   { name: 'kafka', title: 'Kafka end to end', script: 'bench/kafka.bench.ts', owner: 'Kafka issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },
   { name: 'api', title: 'API under load while ingesting', script: 'bench/api.bench.ts', owner: 'API issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },
 ];
@@ -101,6 +102,7 @@ async function main(): Promise<number> {
       const o = await runScript(script, {
         args: spec.args({ quick, full }),
         env: spec.env?.({ quick, full }),
+        nodeArgs: spec.nodeArgs,
         cwd: ROOT,
         timeoutMs: spec.timeoutMs,
         onStderr: quick ? undefined : (c) => process.stderr.write(c.replace(/^/gm, `  [${spec.name}] `)),

@@ -12,6 +12,8 @@ export type ScriptOutcome =
 
 export interface RunScriptOptions {
   args?: string[];
+  /** extra flags for node itself, e.g. --expose-gc */
+  nodeArgs?: string[];
   env?: Record<string, string>;
   timeoutMs?: number;
   cwd?: string;
@@ -24,7 +26,7 @@ export function runScript(script: string, opts: RunScriptOptions = {}): Promise<
   if (!existsSync(script)) return Promise.resolve({ ok: false, reason: `${relative(opts.cwd ?? process.cwd(), script)} does not exist yet`, wallMs: 0 });
   const isShell = script.endsWith('.sh');
   const cmd = isShell ? 'bash' : process.execPath;
-  const args = isShell ? [script, ...(opts.args ?? [])] : ['--import', 'tsx', script, ...(opts.args ?? [])];
+  const args = isShell ? [script, ...(opts.args ?? [])] : [...(opts.nodeArgs ?? []), '--import', 'tsx', script, ...(opts.args ?? [])];
   return new Promise((resolveP) => {
     const child = spawn(cmd, args, {
       cwd: opts.cwd,
