@@ -263,6 +263,9 @@ export class Store implements AlertSink, RejectSink {
   private readonly actionListeners: ActionsChangedListener[] = [];
   private readonly commitListeners = new Set<() => void>();
   private readonly st: ReturnType<Store['prepare']>;
+  // Filtered list queries vary only by which filters are present (a few dozen shapes), so
+  // their compiled statements are kept instead of re-preparing on every request.
+  private readonly dynamic = new Map<string, Database.Statement>();
 
   constructor(db: Database.Database, opts: StoreOptions = {}) {
     this.db = db;
@@ -270,6 +273,16 @@ export class Store implements AlertSink, RejectSink {
     this.metrics = opts.metrics;
     this.logger = opts.logger;
     this.st = this.prepare();
+  }
+
+  private cached<R>(sql: string): Database.Statement<unknown[], R> {
+    let st = this.dynamic.get(sql);
+    if (!st) {
+      if (this.dynamic.size > 500) this.dynamic.clear();
+      st = this.db.prepare(sql);
+      this.dynamic.set(sql, st);
+    }
+    return st as Database.Statement<unknown[], R>;
   }
 
   private prepare() {
@@ -510,7 +523,7 @@ export class Store implements AlertSink, RejectSink {
       params.push(k, v);
     }
     const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY pk DESC LIMIT ?`;
-    const rows = this.db.prepare<unknown[], AlertRow>(sql).all(...params, limit + 1);
+    const rows = this.cached<AlertRow>(sql).all(...params, limit + 1);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     return { items: page.map(rowToAlert), next_cursor: more ? encodeCursor({ pk: page[page.length - 1].pk }) : null };
@@ -518,12 +531,10 @@ export class Store implements AlertSink, RejectSink {
 
   /** Alert changes after `afterSeq`, oldest first, each with the alert's current state. */
   alertFeed(afterSeq: number, limit: number): FeedItem[] {
-    const rows = this.db
-      .prepare<[number, number], AlertRow & { seq: number; change: string }>(
-        `SELECT c.seq AS seq, c.change AS change, a.* FROM alert_changes c JOIN alerts a ON a.id = c.alert_id
-         WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
-      )
-      .all(afterSeq, limit);
+    const rows = this.cached<AlertRow & { seq: number; change: string }>(
+      `SELECT c.seq AS seq, c.change AS change, a.* FROM alert_changes c JOIN alerts a ON a.id = c.alert_id
+       WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+    ).all(afterSeq, limit);
     return rows.map((r) => ({ seq: r.seq, change: r.change as AlertChangeKind, alert: rowToAlert(r) }));
   }
 
@@ -578,7 +589,7 @@ export class Store implements AlertSink, RejectSink {
       params.push(filter.alert);
     }
     const sql = `SELECT * FROM actions ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY pk DESC LIMIT ?`;
-    const rows = this.db.prepare<unknown[], ActionRow>(sql).all(...params, limit + 1);
+    const rows = this.cached<ActionRow>(sql).all(...params, limit + 1);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
     return { items: page.map(rowToAction), next_cursor: more ? encodeCursor({ pk: page[page.length - 1].pk }) : null };
