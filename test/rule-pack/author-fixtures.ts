@@ -2,13 +2,13 @@
 // from the plan below. The expected alerts are written from what each case plants (how many
 // events, which group, which times), never from running the engine. The files are the source of
 // truth once written; this script only documents how they were made and keeps them consistent.
-//   npx tsx test/rule-pack/author-fixtures.ts
+//   npx tsx test/rule-pack/author-fixtures.ts [RULESDIR]   (default: the checkout's rules/)
 import { mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 
-const RULES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'rules');
+const RULES = process.argv[2] ?? resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'rules');
 const BASE = Date.parse('2026-03-02T10:00:00.000Z');
 const iso = (sec: number) => new Date(BASE + sec * 1000).toISOString();
 /** A producer-side fingerprint stand-in: fixtures carry `token.fp`, never tokens. */
