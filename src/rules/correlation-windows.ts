@@ -2,27 +2,23 @@
 // flood of unique keys (one event each) is the normal attack shape: such a slot is a Map entry
 // plus a few typed-array cells; only keys with two or more events get a JS object (`Overflow`).
 // Slots sit in a least-recently-updated list so expiry and capacity eviction pop from its head.
-import { EVIDENCE_MAX_IDS, EVIDENCE_MAX_SAMPLES } from '../alerts/alert.js';
-import type { AwEvent } from '../events/event.js';
 
 /** Per-key state once a key has more than one event (or for value_count/temporal rules). */
 export interface Overflow {
   /** timestamps of the events in the window, sorted; live part starts at `s` */
   t: number[];
   s: number;
-  /** value_count: the counted value of each event, parallel to t (null when the field is absent) */
-  vals?: (string | null)[];
-  /** value_count: events per distinct value in the window */
-  vc?: Map<string, number>;
+  /** value_count: distinct value → newest time seen, kept in time order (oldest first) */
+  vm?: Map<string, number>;
+  /** value_count: a lower bound of the oldest time in vm, so most events skip the expiry walk */
+  vlow?: number;
   /** temporal: newest time each source position was seen */
   seen?: number[];
   /** temporal_ordered: per position, the latest start of a chain completed up to that position */
   chain?: number[];
-  /** the most recent event ids and times (evidence), capped */
+  /** the most recent event ids and times (evidence), capped per rule */
   rid: string[];
   rt: number[];
-  /** the most recent events (evidence samples), capped */
-  samples: AwEvent[];
 }
 
 export interface SlotSnapshot {
@@ -30,7 +26,7 @@ export interface SlotSnapshot {
   last: number;
   t0?: number;
   id0?: string;
-  o?: Omit<Overflow, 'vc'> & { vc?: [string, number][] };
+  o?: Omit<Overflow, 'vm'> & { vm?: [string, number][] };
 }
 
 const NONE = -1;
@@ -145,7 +141,7 @@ export class CorrelationWindows {
   overflow(s: number, first: { sources?: number } = {}): Overflow {
     let o = this.over[s];
     if (!o) {
-      o = { t: [this.t0[s]], s: 0, rid: [this.id0[s]!], rt: [this.t0[s]], samples: [] };
+      o = { t: [this.t0[s]], s: 0, rid: [this.id0[s]!], rt: [this.t0[s]] };
       if (first.sources !== undefined) {
         // temporal rules keep their own per-source state, not the single timestamp
         o.t.length = 0;
@@ -163,8 +159,8 @@ export class CorrelationWindows {
     for (let s = this.head; s !== NONE; s = this.next[s]) {
       const o = this.over[s];
       if (o) {
-        const { vc, ...rest } = o;
-        out.push({ k: this.keys[s]!, last: this.last[s], o: { ...rest, t: o.t.slice(o.s), s: 0, vals: o.vals?.slice(o.s), ...(vc ? { vc: [...vc] } : {}) } });
+        const { vm, ...rest } = o;
+        out.push({ k: this.keys[s]!, last: this.last[s], o: { ...rest, t: o.t.slice(o.s), s: 0, ...(vm ? { vm: [...vm] } : {}) } });
       } else out.push({ k: this.keys[s]!, last: this.last[s], t0: this.t0[s], id0: this.id0[s] });
     }
     return out;
@@ -175,60 +171,55 @@ export class CorrelationWindows {
       const s = this.create(x.k, x.t0 ?? x.last, x.id0 ?? '');
       this.last[s] = x.last;
       if (x.o) {
-        const { vc, ...rest } = x.o;
-        this.over[s] = { ...rest, ...(vc ? { vc: new Map(vc) } : {}) };
+        const { vm, ...rest } = x.o;
+        this.over[s] = { ...rest, ...(vm ? { vm: new Map(vm) } : {}) };
         this.id0[s] = undefined;
       }
     }
   }
 }
 
-/** Append an event id/time/sample to an overflow's evidence rings. */
-export function rememberEvidence(o: Overflow, id: string, t: number, ev: AwEvent | null): void {
+/** Append an event id/time to an overflow's evidence ring (cap = how many ids the rule keeps). */
+export function rememberEvidence(o: Overflow, id: string, t: number, cap: number): void {
   o.rid.push(id);
   o.rt.push(t);
-  if (o.rid.length > EVIDENCE_MAX_IDS) {
+  if (o.rid.length > cap) {
     o.rid.shift();
     o.rt.shift();
   }
-  if (ev) {
-    o.samples.push(ev);
-    if (o.samples.length > EVIDENCE_MAX_SAMPLES) o.samples.shift();
-  }
 }
 
-/** Insert t keeping o.t sorted (late events), returning its index. */
-export function insertSorted(o: Overflow, t: number): number {
+/** Insert t keeping o.t sorted (late events). */
+export function insertSorted(o: Overflow, t: number): void {
   const a = o.t;
   let i = a.length;
   if (i === o.s || a[i - 1] <= t) {
     a.push(t);
-    return i;
+    return;
   }
   while (i > o.s && a[i - 1] > t) i--;
   a.splice(i, 0, t);
-  return i;
 }
 
-/** Drop timestamps at or before limit (out of the window (limit, ...]); compacts now and then. */
+/** Drop timestamps (and value_count values) at or before limit: the window is (limit, newest]. */
 export function dropOld(o: Overflow, limit: number): void {
   const a = o.t;
   let s = o.s;
-  while (s < a.length && a[s] <= limit) {
-    if (o.vals && o.vc) {
-      const v = o.vals[s];
-      if (v !== null) {
-        const c = o.vc.get(v)! - 1;
-        if (c === 0) o.vc.delete(v);
-        else o.vc.set(v, c);
-      }
-    }
-    s++;
-  }
+  while (s < a.length && a[s] <= limit) s++;
   if (s > 64 && s * 2 > a.length) {
     o.t = a.slice(s);
-    if (o.vals) o.vals = o.vals.slice(s);
     s = 0;
   }
   o.s = s;
+  if (o.vm && o.vlow! <= limit) {
+    let low = Infinity;
+    for (const [v, t] of o.vm) {
+      if (t > limit) {
+        low = t;
+        break;
+      }
+      o.vm.delete(v);
+    }
+    o.vlow = low;
+  }
 }

@@ -39,9 +39,17 @@ interface CorrRuntime {
   valueGetters: Map<number, Getter>;
   /** per source rule index: its positions in `rules` (temporal) */
   positions: Map<number, number[]>;
+  /** how many recent event ids a window keeps for evidence: enough for the threshold, at most EVIDENCE_MAX_IDS */
+  idCap: number;
 }
 
 const STATE_VERSION = 1;
+
+function evidenceCap(r: CompiledCorrelation): number {
+  const c = r.condition;
+  const threshold = c.gte ?? (c.gt !== undefined ? c.gt + 1 : undefined) ?? c.eq ?? c.lte ?? c.lt ?? 10;
+  return Math.min(EVIDENCE_MAX_IDS, Math.max(10, 2 * Math.ceil(threshold)));
+}
 
 export function rulesetHash(ruleset: CompiledRuleSet): string {
   return ruleset.hash;
@@ -55,12 +63,17 @@ function groupValue(v: unknown): GroupValue {
   return JSON.stringify(v);
 }
 
+/**
+ * Map key of a group. A single string value is its own key (no allocation, the event's string
+ * is shared); everything else is JSON behind a NUL, which no plain string key starts with.
+ */
 function groupKey(values: GroupValue[]): string {
   if (values.length === 1) {
     const v = values[0];
-    return typeof v === 'string' ? 's' + v : JSON.stringify(v);
+    if (typeof v === 'string' && v.charCodeAt(0) !== 0) return v;
+    return '\u0000' + JSON.stringify(v);
   }
-  return JSON.stringify(values);
+  return '\u0000' + JSON.stringify(values);
 }
 
 function iso(t: number): string {
@@ -123,6 +136,7 @@ class Engine implements RuleEngine {
           groupGetters: new Map(),
           valueGetters: new Map(),
           positions: new Map(),
+          idCap: evidenceCap(r),
         };
         for (const [src, fields] of r.groupFields) rt.groupGetters.set(src, { names: r.info.group_by, fields, getters: fields.map(fieldGetter) });
         for (const [src, f] of r.valueFields) rt.valueGetters.set(src, fieldGetter(f));
@@ -242,11 +256,11 @@ class Engine implements RuleEngine {
     if (r.alerts) this.dirty.add(a);
   }
 
-  private startAlert(r: CompiledRule, key: string, group: Group, ev: AwEvent, t: number, count: number, first: number, ids: string[], samples?: AwEvent[]): AlertState {
+  private startAlert(r: CompiledRule, key: string, group: Group, ev: AwEvent, t: number, count: number, first: number, ids: string[]): AlertState {
     if (this.openCount >= this.opts.maxGroupKeys) this.evictOldestAlert();
     const a: AlertState = {
       rule: r.index, key, group, start: t, end: t + r.suppressMs, startIso: ev.time && eventTime(ev) === t ? ev.time : iso(t),
-      count, first, last: t, ids: ids.slice(0, EVIDENCE_MAX_IDS), samples: (samples ?? [ev]).slice(-EVIDENCE_MAX_SAMPLES).map((x) => structuredClone(x)),
+      count, first, last: t, ids: ids.slice(0, EVIDENCE_MAX_IDS), samples: [structuredClone(ev)],
     };
     this.open[r.index].set(key, a);
     this.openCount++;
@@ -315,14 +329,12 @@ class Engine implements RuleEngine {
     gg.names.forEach((name, i) => (group[name] = values[i]));
     let first = t;
     let ids: string[] = [ev.id];
-    let samples: AwEvent[] = [ev];
     if (o) {
       first = o.t[o.s] ?? t;
       const lim = w.last[s] - c.timespanMs;
       ids = o.rid.filter((_, i) => o!.rt[i] > lim);
-      samples = o.samples;
     }
-    const na = this.startAlert(c, key, group, ev, t, events, first, ids, samples);
+    const na = this.startAlert(c, key, group, ev, t, events, first, ids);
     for (let i = 0; i < c.consumers.length; i++) this.feed(this.corr[c.consumers[i]]!, c.index, ev, t, na.group);
   }
 
@@ -331,17 +343,20 @@ class Engine implements RuleEngine {
     const c = rt.rule;
     const limit = newest - c.timespanMs;
     if (t <= limit) return this.metric(rt, o, limit); // late and already outside the window
-    const i = insertSorted(o, t);
+    insertSorted(o, t);
     if (c.type === 'value_count') {
       const v = groupValue(rt.valueGetters.get(src)!(ev as EventLike));
       const text = v === null ? null : String(v);
-      if (!o.vals) {
-        o.vals = [];
-        o.vc = new Map();
+      if (text !== null) {
+        const vm = (o.vm ??= new Map());
+        const prev = vm.get(text);
+        // re-insert so the map stays ordered by newest time (oldest values expire from the front)
+        if (prev === undefined || t >= prev) {
+          vm.delete(text);
+          vm.set(text, t);
+        }
+        if (o.vlow === undefined || t < o.vlow) o.vlow = t;
       }
-      if (i === o.vals.length) o.vals.push(text);
-      else o.vals.splice(i, 0, text);
-      if (text !== null) o.vc!.set(text, (o.vc!.get(text) ?? 0) + 1);
     } else if (c.type === 'temporal') {
       const seen = (o.seen ??= new Array(c.sources.length).fill(-Infinity));
       for (const p of rt.positions.get(src)!) if (t > seen[p]) seen[p] = t;
@@ -354,7 +369,7 @@ class Engine implements RuleEngine {
         else if (chain[p - 1] > t - c.timespanMs && chain[p - 1] <= t) chain[p] = Math.max(chain[p], chain[p - 1]);
       }
     }
-    rememberEvidence(o, ev.id, t, ev);
+    rememberEvidence(o, ev.id, t, rt.idCap);
     dropOld(o, limit);
     return this.metric(rt, o, limit);
   }
@@ -364,7 +379,7 @@ class Engine implements RuleEngine {
       case 'event_count':
         return o.t.length - o.s;
       case 'value_count':
-        return o.vc?.size ?? 0;
+        return o.vm?.size ?? 0;
       case 'temporal': {
         let k = 0;
         for (const x of o.seen ?? []) if (x > limit) k++;

@@ -8,6 +8,7 @@
 // Comparison is on (rule name, group, count, first_seen, last_seen), as a multiset.
 import { readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { join, relative, basename } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import type { Alert } from '../alerts/alert.js';
 import type { Ingestor, Rejection } from '../events/ingest-types.js';
 import type { RuleEngine } from './types.js';
@@ -105,6 +106,28 @@ export function findCases(rulesDir: string, ruleFile: string): { dir: string; ca
   return { dir, cases, orphans };
 }
 
+/**
+ * The names of the rules in a file that raise alerts: detections and correlations that no
+ * correlation in the same file counts (building blocks do not alert, Sigma `generate`
+ * aside). Filters raise nothing. Unparseable files give [] (lint reports them).
+ */
+export function alertingRuleNames(text: string): string[] {
+  try {
+    const docs = parseAllDocuments(text).map((d) => d.toJS() as Record<string, unknown> | null).filter((d): d is Record<string, unknown> => !!d && typeof d === 'object');
+    const referenced = new Set<string>();
+    for (const d of docs) {
+      const c = d.correlation as { rules?: unknown } | undefined;
+      if (c && Array.isArray(c.rules)) for (const r of c.rules) referenced.add(String(r));
+    }
+    return docs
+      .filter((d) => !('filter' in d) && ('detection' in d || 'correlation' in d))
+      .filter((d) => !referenced.has(String(d.name)) && !referenced.has(String(d.id)))
+      .map((d) => String(d.name ?? d.id ?? d.title));
+  } catch {
+    return [];
+  }
+}
+
 /** Key-order-independent JSON, so groups compare by content. */
 export function canonical(v: unknown): string {
   if (Array.isArray(v)) return '[' + v.map(canonical).join(',') + ']';
@@ -192,6 +215,17 @@ export function runFixtures(rulesDir: string, deps: FixtureRunnerDeps, only?: (r
     }
     if (results.length === 0) {
       results.push({ name: '(none)', ok: false, problems: [`${file}: no fixtures (expected ${relative(rulesDir, dir)}/<case>.events.ndjson + .expected.ndjson)`], alerts: 0 });
+    } else {
+      // Near misses alone prove nothing: some case must show each alerting rule firing.
+      const expectedRules = new Set(cases.flatMap((c) => {
+        const probs: string[] = [];
+        return parseExpected(readFileSync(join(dir, `${c}.expected.ndjson`), 'utf8'), c, probs).map((e) => e.rule);
+      }));
+      for (const name of alertingRuleNames(readFileSync(join(rulesDir, file), 'utf8'))) {
+        if (!expectedRules.has(name)) {
+          results.push({ name: '(coverage)', ok: false, problems: [`${file}: no case expects rule "${name}" to fire`], alerts: 0 });
+        }
+      }
     }
     rules.push({ rule: basename(file).replace(RULE_FILE_RE, ''), file, cases: results, ok: results.every((r) => r.ok) });
   }

@@ -1,0 +1,155 @@
+// Rule engine benchmark: events/s through JSON.parse + the engine with the whole default pack,
+// next to bare JSON.parse of the same lines in the same run (the ratio is the figure), and
+// memory per million tracked group keys (a flood of unique keys in one correlation window).
+//
+//   npx tsx bench/engine.bench.ts [--events N] [--rules DIR] [--keys N]
+//   node --expose-gc --import tsx bench/engine.bench.ts   (exact heap figures)
+//
+// Prints its conditions (CPU, Node, counts) and, last, the BENCH_RESULT line (bench/lib/result.ts).
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { authwatchLines, BASE_TIME_MS, ipv4 } from './lib/datagen.js';
+import { machineFacts } from './lib/machine.js';
+import { figureWithBaseline, reportResult, type Figure } from './lib/result.js';
+import type { AwEvent } from '../src/events/event.js';
+import { createEngine } from '../src/rules/engine.js';
+import { compileRuleSet, loadRuleSet } from '../src/rules/rule-loader.js';
+
+const quick = process.env.BENCH_QUICK === '1';
+const { values } = parseArgs({
+  options: {
+    events: { type: 'string' },
+    rules: { type: 'string' },
+    keys: { type: 'string' },
+    runs: { type: 'string' },
+  },
+});
+const N = Number(values.events ?? (quick ? 20_000 : 500_000));
+const KEYS = Number(values.keys ?? (quick ? 50_000 : 1_000_000));
+const RUNS = Number(values.runs ?? (quick ? 1 : 3));
+const rulesDir = resolve(values.rules ?? 'rules');
+const log = (s: string) => process.stderr.write(s + '\n');
+
+const loaded = loadRuleSet(rulesDir, { includeExperimental: true });
+if (loaded.errors.length) {
+  log(`rule load errors in ${rulesDir}: ${JSON.stringify(loaded.errors.slice(0, 5))}`);
+  process.exit(1);
+}
+const ruleset = loaded.ruleset;
+const kinds = ruleset.infos.reduce<Record<string, number>>((m, r) => ((m[r.kind] = (m[r.kind] ?? 0) + 1), m), {});
+
+log(`generating ${N} events ...`);
+const lines = [...authwatchLines(N, { jitterMs: 200 })];
+const bytes = lines.reduce((n, l) => n + l.length, 0);
+
+function timeBareParse(): number {
+  const t0 = process.hrtime.bigint();
+  let sink = 0;
+  for (let i = 0; i < lines.length; i++) sink += (JSON.parse(lines[i]) as { id: string }).id.length;
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (sink < 0) log('impossible');
+  return ms;
+}
+
+function timeEngine(): { ms: number; engineMs: number; alerts: number; stats: ReturnType<ReturnType<typeof createEngine>['stats']> } {
+  const engine = createEngine(ruleset, { allowedLatenessMs: 30_000, maxGroupKeys: 1_000_000 });
+  let alerts = 0;
+  let engineNs = 0n;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < lines.length; i++) {
+    const ev = JSON.parse(lines[i]) as AwEvent;
+    const a = process.hrtime.bigint();
+    engine.push(ev);
+    if ((i & 1023) === 0) alerts += engine.drainAlerts().length;
+    engineNs += process.hrtime.bigint() - a;
+  }
+  engine.flush();
+  alerts += engine.drainAlerts().length;
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { ms, engineMs: Number(engineNs) / 1e6, alerts, stats: engine.stats() };
+}
+
+// warm up both paths, then alternate runs and keep the best of each
+timeBareParse();
+timeEngine();
+let bestParse = Infinity;
+let best = { ms: Infinity, engineMs: Infinity, alerts: 0, stats: undefined as unknown as ReturnType<typeof timeEngine>['stats'] };
+for (let r = 0; r < RUNS; r++) {
+  bestParse = Math.min(bestParse, timeBareParse());
+  const e = timeEngine();
+  if (e.ms < best.ms) best = e;
+}
+const parseRate = (N / bestParse) * 1000;
+const engineRate = (N / best.ms) * 1000;
+const engineOnlyRate = (N / best.engineMs) * 1000;
+log(`bare JSON.parse: ${Math.round(parseRate).toLocaleString()} events/s`);
+log(`JSON.parse + engine: ${Math.round(engineRate).toLocaleString()} events/s (ratio ${(engineRate / parseRate).toFixed(2)}), ${best.alerts} alerts`);
+log(`engine alone (push, timed per event incl. hrtime overhead): ${Math.round(engineOnlyRate).toLocaleString()} events/s`);
+
+// ---- memory per million tracked group keys -------------------------------------------------
+const floodRules = compileRuleSet([
+  {
+    file: 'flood.yml',
+    text: `title: 401
+id: flood-base
+description: d
+level: low
+detection:
+  sel:
+    http.status: 401
+  condition: sel
+---
+title: flood
+id: flood
+description: d
+level: high
+correlation:
+  type: event_count
+  rules: [flood-base]
+  group-by: [source.ip]
+  timespan: 1h
+  condition: {gte: 1000}
+`,
+  },
+]).ruleset;
+const gc = (globalThis as { gc?: () => void }).gc;
+const heap = () => {
+  gc?.();
+  gc?.();
+  return process.memoryUsage().heapUsed;
+};
+const flood = createEngine(floodRules, { allowedLatenessMs: 0, maxGroupKeys: KEYS + 10 });
+const before = heap();
+for (let i = 0; i < KEYS; i++) {
+  // unique source per event, all inside one window; event objects are dropped after push
+  flood.push({
+    id: `f-${i}`,
+    time: new Date(BASE_TIME_MS + i).toISOString(),
+    observer: { type: 'gateway', name: 'edge-1' },
+    source: { ip: ipv4(i, 100) },
+    http: { method: 'GET', route: '/x', status: 401 },
+    auth: { result: 'missing_token' },
+  } as AwEvent);
+}
+const after = heap();
+const tracked = flood.stats().groupKeys;
+const mbPerMillion = ((after - before) / tracked) * 1e6 / 2 ** 20;
+log(`flood: ${tracked.toLocaleString()} group keys tracked, heap +${((after - before) / 2 ** 20).toFixed(1)} MB → ${mbPerMillion.toFixed(1)} MB per million keys${gc ? '' : ' (no --expose-gc: approximate)'}`);
+
+const m = machineFacts();
+log(`conditions: ${m.cpuModel} x${m.cores}, Node ${m.node}, ${N} events (${(bytes / 2 ** 20).toFixed(1)} MiB), rules ${JSON.stringify(kinds)} from ${rulesDir}, best of ${RUNS}`);
+
+const figures: Figure[] = [
+  figureWithBaseline({ metric: 'JSON.parse + engine, whole pack', value: engineRate, unit: 'events/s' }, { metric: 'bare JSON.parse', value: parseRate, unit: 'events/s' }, { aim: 'ratio ≥ 0.5' }),
+  { metric: 'engine push alone', value: engineOnlyRate, unit: 'events/s', note: 'per-event timing adds hrtime overhead' },
+  { metric: 'memory per million tracked group keys', value: mbPerMillion, unit: 'MB', aim: '≤ 100 MB', note: gc ? 'heap delta after gc' : 'heap delta without --expose-gc (approximate)' },
+];
+reportResult({
+  name: 'engine',
+  conditions: {
+    cpu: m.cpuModel, cores: m.cores, node: m.node, events: N, inputMiB: Math.round((bytes / 2 ** 20) * 10) / 10,
+    detectionRules: kinds.detection ?? 0, correlationRules: kinds.correlation ?? 0, filters: kinds.filter ?? 0,
+    rulesDir, alerts: best.alerts, floodKeys: tracked, runs: RUNS, exposeGc: Boolean(gc),
+  },
+  figures,
+});
