@@ -120,15 +120,10 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     return e as AwEvent;
   }
 
-  function outcome(fn: () => { event: AwEvent; format: AdapterFormat }, origin: Origin, rawOnCrash: () => string): IngestOutcome {
-    try {
-      const { event, format } = fn();
-      return { ok: true, event, format };
-    } catch (err) {
-      if (err instanceof Reject) return { ok: false, rejection: { reason: err.reason, message: err.message, origin, raw: err.raw } };
-      // A bug, not bad input: still a rejection (never a crash), with no internals in the message.
-      return { ok: false, rejection: { reason: 'adapter_error', message: `internal error while mapping the record (${(err as Error)?.name ?? 'Error'})`, origin, raw: rawOnCrash() } };
-    }
+  function rejected(err: unknown, origin: Origin, raw: () => string): IngestOutcome {
+    if (err instanceof Reject) return { ok: false, rejection: { reason: err.reason, message: err.message, origin, raw: err.raw } };
+    // A bug, not bad input: still a rejection (never a crash), with no internals in the message.
+    return { ok: false, rejection: { reason: 'adapter_error', message: `internal error while mapping the record (${(err as Error)?.name ?? 'Error'})`, origin, raw: raw() } };
   }
 
   function fromObject(o: unknown, rawLine: string | undefined): { event: AwEvent; format: AdapterFormat } {
@@ -175,10 +170,20 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
 
   return {
     ingestLine(line, origin) {
-      return outcome(() => fromLine(typeof line === 'string' ? line : String(line)), origin, () => rawForRejection(String(line)));
+      try {
+        const r = fromLine(typeof line === 'string' ? line : String(line));
+        return { ok: true, event: r.event, format: r.format };
+      } catch (err) {
+        return rejected(err, origin, () => rawForRejection(String(line)));
+      }
     },
     ingestObject(obj, origin) {
-      return outcome(() => fromObject(obj, undefined), origin, () => rawForObject(obj));
+      try {
+        const r = fromObject(obj, undefined);
+        return { ok: true, event: r.event, format: r.format };
+      } catch (err) {
+        return rejected(err, origin, () => rawForObject(obj));
+      }
     },
   };
 }

@@ -162,7 +162,8 @@ export function isSecretKey(key: string, parentKey: string | undefined): boolean
     if (secretKeyCache.size < 10_000) secretKeyCache.set(key, plain);
   }
   if (plain) return true;
-  return PARAM_ONLY_KEYS.has(key.toLowerCase()) && parentKey !== undefined && PARAM_CONTEXT_RE.test(parentKey);
+  if (parentKey === undefined || (key.length !== 4 && key.length !== 5)) return false;
+  return PARAM_ONLY_KEYS.has(key.toLowerCase()) && PARAM_CONTEXT_RE.test(parentKey);
 }
 
 // Key-based secrets whose value is a token (fingerprinted), as opposed to passwords, cookies, codes.
@@ -192,95 +193,107 @@ export interface WalkStats {
 
 export type Redactor = (obj: Record<string, unknown>, stats?: WalkStats) => RedactionReport;
 
+/** State of one redaction walk (module-level functions instead of per-call closures: this is the hot path). */
+interface Walk {
+  report: RedactionReport;
+  f: StringFindings;
+  st: WalkStats;
+  pathStack: Array<string | number>;
+}
+
+function changed(w: Walk, container: Record<string, unknown> | unknown[], key: string | number, value: string): void {
+  setOwn(container, key, value);
+  if (value.length > w.st.longestString) w.st.longestString = value.length;
+  if (w.report.fields.length < MAX_REPORTED_FIELDS) {
+    const path = w.pathStack.join('.');
+    if (!w.report.fields.includes(path)) w.report.fields.push(path);
+  }
+}
+
+function visitString(w: Walk, container: Record<string, unknown> | unknown[], key: string | number, value: string, parentKey: string | undefined, secretCtx: boolean): void {
+  const st = w.st;
+  if (value.length > st.longestString) st.longestString = value.length;
+  if (value.length === 0) return;
+  const keyStr = typeof key === 'string' ? key : undefined;
+  if (secretCtx || (keyStr !== undefined && (isSecretKey(keyStr, parentKey) || keyStr === 'token' || keyStr === 'Token'))) {
+    if (isRedactedValue(value)) return;
+    const { scheme, rest } = stripScheme(value);
+    const k = (keyStr ?? parentKey ?? '').toLowerCase();
+    const isToken = scheme === 'bearer' || scheme === 'dpop' || (scheme === undefined && TOKEN_KEY_RE.test(k));
+    note(w.f, 'key', isToken && rest ? rest : undefined);
+    changed(w, container, key, REDACTED);
+    return;
+  }
+  if (value.length < 8 || !MAYBE_SECRET_RE.test(value) || isRedactedValue(value)) return;
+  const before = w.f.count;
+  const out = redactString(value, w.f);
+  if (w.f.count !== before) changed(w, container, key, out);
+}
+
+function visit(w: Walk, container: Record<string, unknown> | unknown[], key: string | number, value: unknown, parentKey: string | undefined, secretCtx: boolean, depth: number): void {
+  if (typeof value === 'string') return visitString(w, container, key, value, parentKey, secretCtx);
+  const keyStr = typeof key === 'string' ? key : undefined;
+  if (value === null || typeof value !== 'object') {
+    if ((typeof value === 'number' || typeof value === 'bigint') && (secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey)))) {
+      note(w.f, 'key');
+      changed(w, container, key, REDACTED);
+    }
+    return;
+  }
+  const st = w.st;
+  if (depth > st.depth) st.depth = depth;
+  if (depth >= MAX_WALK_DEPTH) throw new RedactionDepthError(`nested deeper than ${MAX_WALK_DEPTH} levels at ${w.pathStack.join('.')}`);
+  const secretHere = secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey));
+  const ctxKey = keyStr ?? parentKey;
+  const stack = w.pathStack;
+  if (Array.isArray(value)) {
+    if (value.length > st.longestArray) st.longestArray = value.length;
+    for (let i = 0; i < value.length; i++) {
+      stack.push(i);
+      visit(w, value, i, value[i], ctxKey, secretHere, depth + 1);
+      stack.pop();
+    }
+  } else {
+    visitObject(w, value as Record<string, unknown>, ctxKey, secretHere, depth + 1);
+  }
+}
+
+function visitObject(w: Walk, o: Record<string, unknown>, parentKey: string | undefined, secretCtx: boolean, childDepth: number): void {
+  const keys = Object.keys(o);
+  const st = w.st;
+  const stack = w.pathStack;
+  st.keys += keys.length;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (k.length > st.longestKey) st.longestKey = k.length;
+    stack.push(k);
+    visit(w, o, k, o[k], parentKey, secretCtx, childDepth);
+    stack.pop();
+  }
+}
+
 /**
  * A redactor bound to the fingerprint secret. It redacts `obj` deeply in place and sets
- * `token.fp` to the first token's fingerprint when the producer sent none. Throws
+ * `token.fp` to the first token's fingerprint when the producer sent none. `stats`, when
+ * given, receives the shape of the object (for size limits without a second walk). Throws
  * RedactionDepthError only when the object nests deeper than 64 levels (the ingestor
  * rejects those as too_large).
  */
 export function createRedactor(secret: Buffer): Redactor {
   return function redact(obj: Record<string, unknown>, stats?: WalkStats): RedactionReport {
-    const report: RedactionReport = { count: 0, fields: [], kinds: {}, fingerprints: [] };
-    const f: StringFindings = { count: 0, kinds: {}, tokens: [] };
-    const st: WalkStats = stats ?? { depth: 0, keys: 0, longestArray: 0, longestString: 0, longestKey: 0 };
-    const pathStack: Array<string | number> = [];
-
-    const changed = (container: Record<string, unknown> | unknown[], key: string | number, value: string) => {
-      setOwn(container, key, value);
-      if (value.length > st.longestString) st.longestString = value.length;
-      if (report.fields.length < MAX_REPORTED_FIELDS) {
-        const path = pathStack.join('.');
-        if (!report.fields.includes(path)) report.fields.push(path);
-      }
+    const w: Walk = {
+      report: { count: 0, fields: [], kinds: {}, fingerprints: [] },
+      f: { count: 0, kinds: {}, tokens: [] },
+      st: stats ?? { depth: 0, keys: 0, longestArray: 0, longestString: 0, longestKey: 0 },
+      pathStack: [],
     };
+    w.st.depth = 1;
+    visitObject(w, obj, undefined, false, 2);
 
-    const visit = (container: Record<string, unknown> | unknown[], key: string | number, value: unknown, parentKey: string | undefined, secretCtx: boolean, depth: number): void => {
-      const keyStr = typeof key === 'string' ? key : undefined;
-      if (typeof value === 'string') {
-        if (value.length > st.longestString) st.longestString = value.length;
-        if (value.length === 0) return;
-        const secretHere = secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey));
-        if (secretHere || keyStr === 'token' || keyStr === 'Token') {
-          if (isRedactedValue(value)) return;
-          const { scheme, rest } = stripScheme(value);
-          const k = (keyStr ?? parentKey ?? '').toLowerCase();
-          const isToken = scheme === 'bearer' || scheme === 'dpop' || (scheme === undefined && TOKEN_KEY_RE.test(k));
-          note(f, 'key', isToken && rest ? rest : undefined);
-          changed(container, key, REDACTED);
-          return;
-        }
-        if (value.length < 8 || !MAYBE_SECRET_RE.test(value) || isRedactedValue(value)) return;
-        const before = f.count;
-        const out = redactString(value, f);
-        if (f.count !== before) changed(container, key, out);
-        return;
-      }
-      if (value === null || typeof value !== 'object') {
-        if ((typeof value === 'number' || typeof value === 'bigint') && (secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey)))) {
-          note(f, 'key');
-          changed(container, key, REDACTED);
-        }
-        return;
-      }
-      if (depth > st.depth) st.depth = depth;
-      if (depth >= MAX_WALK_DEPTH) throw new RedactionDepthError(`nested deeper than ${MAX_WALK_DEPTH} levels at ${pathStack.join('.')}`);
-      const secretHere = secretCtx || (keyStr !== undefined && isSecretKey(keyStr, parentKey));
-      const ctxKey = keyStr ?? parentKey;
-      if (Array.isArray(value)) {
-        if (value.length > st.longestArray) st.longestArray = value.length;
-        for (let i = 0; i < value.length; i++) {
-          pathStack.push(i);
-          visit(value, i, value[i], ctxKey, secretHere, depth + 1);
-          pathStack.pop();
-        }
-      } else {
-        const o = value as Record<string, unknown>;
-        const keys = Object.keys(o);
-        st.keys += keys.length;
-        for (let i = 0; i < keys.length; i++) {
-          const k = keys[i];
-          if (k.length > st.longestKey) st.longestKey = k.length;
-          pathStack.push(k);
-          visit(o, k, o[k], ctxKey, secretHere, depth + 1);
-          pathStack.pop();
-        }
-      }
-    };
-
-    const top = Object.keys(obj);
-    st.depth = 1;
-    st.keys += top.length;
-    for (let i = 0; i < top.length; i++) {
-      const k = top[i];
-      if (k.length > st.longestKey) st.longestKey = k.length;
-      pathStack.push(k);
-      visit(obj, k, obj[k], undefined, false, 2);
-      pathStack.pop();
-    }
-
-    report.count = f.count;
-    report.kinds = f.kinds;
-    for (const t of f.tokens) {
+    const report = w.report;
+    report.count = w.f.count;
+    report.kinds = w.f.kinds;
+    for (const t of w.f.tokens) {
       const fp = fingerprint(secret, t);
       if (!report.fingerprints.includes(fp)) report.fingerprints.push(fp);
     }

@@ -52,7 +52,7 @@ describe('fast validator', () => {
       }),
       { numRuns: 2000 },
     );
-    expect(accepted).toBeGreaterThan(100); // the corpus reaches the accepting side too
+    expect(accepted).toBeGreaterThan(40); // the corpus reaches the accepting side too
     expect(fastMisses).toBeLessThan(accepted / 10); // the fast path takes nearly all valid events
   });
 
