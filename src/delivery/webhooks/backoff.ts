@@ -24,6 +24,9 @@ export function parseRetryAfter(value: string | undefined | null, nowMs: number)
   const v = value.trim();
   if (v === '') return null;
   if (/^\d+$/.test(v)) return Math.min(Number(v) * 1000, MAX_RETRY_AFTER_MS);
+  // an HTTP-date (IMF-fixdate, or the obsolete RFC 850 / asctime forms) names a day and a
+  // clock time; anything else (e.g. "-5", which Date.parse takes as a year) is refused
+  if (!/[A-Za-z]{3}/.test(v) || !/\d{1,2}:\d{2}:\d{2}/.test(v)) return null;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return null;
   return Math.min(Math.max(0, at - nowMs), MAX_RETRY_AFTER_MS);
