@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { parseAllDocuments } from 'yaml';
 import {
-  createFixtureDeps, findCases, findRuleFiles, runFixtures, formatFixtureReport, type FixtureRunnerDeps,
+  alertingRuleNames, createFixtureDeps, findCases, findRuleFiles, runFixtures, formatFixtureReport, type FixtureRunnerDeps,
 } from '../../src/rules/fixture-runner.js';
 import { lintRules } from '../../src/rules/lint.js';
 import { parseDuration } from '../../src/util/duration.js';
@@ -197,6 +197,30 @@ describe('the runner fails when it should', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a rule whose cases are all near misses fails: some case must show it firing', () => {
+    const dir = copyPack();
+    try {
+      const fx = join(dir, 'stable', 'revoked-token-reuse.fixtures');
+      for (const c of ['fires-on-one', 'suppression-one-alert-per-window']) {
+        rmSync(join(fx, `${c}.events.ndjson`));
+        rmSync(join(fx, `${c}.expected.ndjson`));
+      }
+      const res = runFixtures(dir, createFixtureDeps(dir).deps, (f) => f === 'stable/revoked-token-reuse.yml');
+      expect(res.ok).toBe(false);
+      expect(res.rules[0].cases.find((c) => c.name === '(coverage)')?.problems).toEqual(['stable/revoked-token-reuse.yml: no case expects rule "revoked-token-reuse" to fire']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('alertingRuleNames: building blocks and filters do not alert', () => {
+    const names = (f: string) => alertingRuleNames(readFileSync(join(RULES, f), 'utf8'));
+    expect(names('stable/oauth-401-burst.yml')).toEqual(['oauth-401-burst']);
+    expect(names('experimental/failures-then-success.yml')).toEqual(['failures-then-success']);
+    expect(names('stable/alg-not-allowed.yml')).toEqual(['alg-not-allowed']);
+    expect(names('filters/healthcheck-scanner-allowlist.yml')).toEqual([]);
   });
 
   it('a rejected fixture line fails its case', () => {
