@@ -21,6 +21,7 @@ import { alertTransition, type AlertOp } from '../alerts/alert-lifecycle.js';
 import { actionTransition, alertActionId, normaliseTarget, targetFromGroup, type ActionOp } from '../actions/action-lifecycle.js';
 import { AppError } from '../errors.js';
 import type { Rejection } from '../events/ingest-types.js';
+import { redactText } from '../events/redaction.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { AlertSink, RejectSink } from '../pipeline.js';
@@ -249,9 +250,15 @@ export function decodeSeqCursor(cursor: string | undefined): number {
   return Number(cursor);
 }
 
+/** Free text from callers (comments, reasons) may carry a pasted token: redact before storing. */
+function cleanText(c: string, max: number): string {
+  const t = c.length > max ? c.slice(0, max) : c;
+  return redactText(t);
+}
+
 function truncateComment(c: string | undefined | null): string | null {
   if (c === undefined || c === null || c === '') return null;
-  return c.length > COMMENT_MAX ? c.slice(0, COMMENT_MAX) : c;
+  return cleanText(c, COMMENT_MAX);
 }
 
 export class Store implements AlertSink, RejectSink {
@@ -623,7 +630,7 @@ export class Store implements AlertSink, RejectSink {
         ttl: input.ttl,
         status,
         approval,
-        reason: input.reason,
+        reason: cleanText(input.reason, 500),
         alert_id: null,
         scenario: 'manual',
         created_at: now,

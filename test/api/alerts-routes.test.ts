@@ -180,3 +180,32 @@ describe('GET /v1/alerts/feed', () => {
     expect(text).toMatch(/"class_uid":2004/);
   });
 });
+
+describe('fuzzed query strings and bodies', () => {
+  it('answer 2xx or 4xx, never 5xx', async () => {
+    const fc = (await import('fast-check')).default;
+    const keys = ['rule', 'level', 'status', 'since', 'until', 'group', 'group.source.ip', 'limit', 'cursor', 'format', 'x'];
+    const value = fc.oneof(fc.string({ maxLength: 30 }), fc.constantFrom('high', '-1', '501', '0', 'ocsf', '%00', '%ZZ', 'a:b', '2026-11-26T00:00:00Z', 'eyJ'));
+    const qs = fc.array(fc.tuple(fc.constantFrom(...keys), value), { maxLength: 6 });
+    const paths = ['/v1/alerts', '/v1/alerts/feed', `/v1/alerts/${alerts[1].id}`, '/v1/actions', '/v1/decisions'];
+    const headers = h.as('fuzzer', ['alerts:read', 'alerts:write', 'actions:read', 'actions:write']);
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...paths), qs, async (path, pairs) => {
+        const q = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
+        const r = await fetch(`${h.url}${path}?${q}`, { headers });
+        await r.arrayBuffer();
+        expect(r.status, `${path}?${q}`).toBeLessThan(500);
+      }),
+      { numRuns: 150 },
+    );
+    const body = fc.oneof(fc.json(), fc.string({ maxLength: 50 }), fc.record({ type: fc.string(), target: fc.string(), ttl: fc.string(), reason: fc.string(), comment: fc.anything() }));
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom('/v1/actions', `/v1/alerts/${alerts[2].id}/ack`, '/v1/actions/ac_x/approve'), body, async (path, b) => {
+        const r = await fetch(`${h.url}${path}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: typeof b === 'string' ? b : JSON.stringify(b) });
+        await r.arrayBuffer();
+        expect(r.status, `${path} ${JSON.stringify(b)}`).toBeLessThan(500);
+      }),
+      { numRuns: 150 },
+    );
+  }, 120_000);
+});

@@ -304,6 +304,21 @@ describe('store: actions', () => {
   });
 });
 
+describe('store: free text', () => {
+  it('redacts tokens pasted into comments and reasons before storing them', () => {
+    const s = open();
+    const canary = 'eyJhbGciOiJFUzI1NiJ9.' + Buffer.from(JSON.stringify({ sub: 'canary-' + Math.random() })).toString('base64url') + '.c2lnbmF0dXJlLXNpZw';
+    const a = makeAlert();
+    s.saveAlerts([a]);
+    s.transitionAlert(a.id, 'ack', 'c', `token was Bearer ${canary} in the log`);
+    const act = s.createAction({ type: 'block_ip', target: '192.0.2.1', ttl: '1h', reason: `seen with ${canary}` }, 'c', `access_token=${canary}`);
+    const dump = JSON.stringify(s.db.prepare('SELECT * FROM audit_log').all()) + JSON.stringify(s.db.prepare('SELECT * FROM actions').all());
+    expect(dump).not.toContain(canary.split('.')[1]);
+    expect(s.getAction(act.id)!.reason).toMatch(/^seen with /);
+    expect(s.audit('alert', a.id)[1].comment).toMatch(/^token was /);
+  });
+});
+
 describe('store: decisions', () => {
   it('full state, then new/deleted deltas by cursor, filtered by type, surviving reopen', () => {
     const file = tempDbFile();
