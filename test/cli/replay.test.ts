@@ -253,6 +253,21 @@ describe('replay options', { timeout: 90_000 }, () => {
     expect(r.stderr).not.toMatch(/EPIPE|Error|at /);
   });
 
+  it('--input-format: nginx lines alone with --input-format nginx; refused under authwatch', async () => {
+    const nginxLines = readFileSync(MIXED, 'utf8').split('\n').filter((l) => /^\S+ - - \[/.test(l));
+    expect(nginxLines).toHaveLength(PLAN.nginx_lines);
+    const file = join(tmp, 'nginx.log');
+    writeFileSync(file, nginxLines.join('\n') + '\n');
+    const asNginx = await cli(['replay', '--input-format', 'nginx', file]);
+    expect(asNginx.code).toBe(0);
+    expect(parseAlerts(asNginx.stdout).map(project)).toEqual(EXPECTED.filter((e: any) => e.group['source.ip'] === '203.0.113.77'));
+    expect(asNginx.stderr).toContain(`${PLAN.nginx_lines} accepted, 0 rejected`);
+    const asAuthwatch = await cli(['replay', '--input-format', 'authwatch', file]);
+    expect(asAuthwatch.code).toBe(0);
+    expect(asAuthwatch.stdout).toBe('');
+    expect(asAuthwatch.stderr).toContain(`0 accepted, ${PLAN.nginx_lines} rejected`);
+  });
+
   it('a bad config file exits 1 naming the key', async () => {
     const cfg = join(tmp, 'bad.yml');
     writeFileSync(cfg, 'rules:\n  allowed_lateness: soon\n');
