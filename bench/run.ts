@@ -57,10 +57,10 @@ export const SCRIPTS: ScriptSpec[] = [
     timeoutMs: 90 * 60_000,
     defaultRuns: 1,
   },
-  { name: 'ingest', title: 'Ingest (adapters, redaction, validation)', script: 'bench/ingest.bench.ts', owner: 'ingest issue', args: (o) => (o.quick ? ['5000'] : []), env: quickEnv, timeoutMs: 20 * 60_000 },
-  { name: 'engine', title: 'Rule engine', script: 'bench/engine.bench.ts', owner: 'engine issue', args: () => [], env: quickEnv, nodeArgs: ['--expose-gc'], timeoutMs: 20 * 60_000 },
-  { name: 'kafka', title: 'Kafka end to end', script: 'bench/kafka.bench.ts', owner: 'Kafka issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },
-  { name: 'api', title: 'API under load while ingesting', script: 'bench/api.bench.ts', owner: 'API issue', args: () => [], env: quickEnv, timeoutMs: 20 * 60_000 },
+  { name: 'ingest', title: 'Ingest (adapters, redaction, validation)', script: 'bench/ingest.bench.ts', owner: 'ingest issue', args: (o) => (o.quick ? ['5000'] : []), env: quickEnv, timeoutMs: 12 * 60_000 },
+  { name: 'engine', title: 'Rule engine', script: 'bench/engine.bench.ts', owner: 'engine issue', args: () => [], env: quickEnv, nodeArgs: ['--expose-gc'], timeoutMs: 12 * 60_000 },
+  { name: 'kafka', title: 'Kafka end to end', script: 'bench/kafka.bench.ts', owner: 'Kafka issue', args: () => [], env: quickEnv, timeoutMs: 12 * 60_000 },
+  { name: 'api', title: 'API under load while ingesting', script: 'bench/api.bench.ts', owner: 'API issue', args: () => [], env: quickEnv, timeoutMs: 12 * 60_000 },
 ];
 
 async function main(): Promise<number> {
