@@ -5,6 +5,7 @@ import type { Alert } from './alerts/alert.js';
 import type { Ingestor, Origin, Rejection, RejectReason } from './events/ingest-types.js';
 import type { RuleEngine } from './rules/types.js';
 import { Pipeline, type RejectSink } from './pipeline.js';
+import { DEFAULT_DETECTION_SUPPRESS_MS } from './rules/rule-compiler.js';
 
 export interface ReplayDeps {
   ingestor: Ingestor;
@@ -48,7 +49,7 @@ export class Replay {
 
   constructor(private readonly deps: ReplayDeps) {
     for (const r of deps.engine.rules) {
-      this.horizonMs.set(r.id, Math.max(r.suppress_ms ?? 0, r.timespan_ms ?? 0));
+      this.horizonMs.set(r.id, Math.max(r.suppress_ms ?? DEFAULT_DETECTION_SUPPRESS_MS, r.timespan_ms ?? 0));
     }
     this.pipeline = new Pipeline({
       ingestor: deps.ingestor,
@@ -101,7 +102,8 @@ export class Replay {
     const wmMs = wm === null ? -Infinity : Date.parse(wm);
     const ready: Alert[] = [];
     for (const a of this.pending.values()) {
-      if (all || Date.parse(a.last_seen) + (this.horizonMs.get(a.rule.id) ?? 0) < wmMs) ready.push(a);
+      // an alert of a rule we know nothing about waits for the end of input
+      if (all || Date.parse(a.last_seen) + (this.horizonMs.get(a.rule.id) ?? Infinity) < wmMs) ready.push(a);
     }
     // Deterministic output order whatever the arrival order: by first_seen, rule, id.
     ready.sort((x, y) => x.first_seen.localeCompare(y.first_seen) || x.rule.name.localeCompare(y.rule.name) || x.id.localeCompare(y.id));
