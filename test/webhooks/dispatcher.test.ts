@@ -181,6 +181,12 @@ describe('webhook dispatcher', () => {
     expect(act.payload.data).toMatchObject({ id: 'act_1', status: 'active', previous_status: 'proposed', type: 'block_ip' });
   });
 
+  it('alerts born suppressed are not pushed', async () => {
+    const t = await setup(() => ({ status: 200 }));
+    t.db.transaction(() => t.enqueuer.alertsChanged([{ alert: makeAlert(50, { status: 'suppressed' }), isNew: true }]))();
+    expect(t.outbox.counts()).toEqual({ pending: 0, delivered: 0, dead: 0 });
+  });
+
   it('the same change enqueued twice is one delivery (deterministic webhook-id)', async () => {
     const t = await setup(() => ({ status: 200 }));
     const a = makeAlert(30);

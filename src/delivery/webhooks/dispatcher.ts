@@ -58,6 +58,8 @@ export class WebhookEnqueuer {
     const nowMs = this.now();
     const ts = new Date(nowMs).toISOString();
     for (const { alert, isNew } of changes) {
+      // an alert born suppressed (a rule filter matched) is recorded, not pushed to playbooks
+      if (isNew && alert.status === 'suppressed') continue;
       for (const ep of this.endpoints) {
         if (!endpointWantsAlert(ep, alert)) continue;
         const payload = alertPayload(alert, isNew, ts, this.publicUrlOf());
