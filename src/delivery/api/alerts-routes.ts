@@ -236,11 +236,22 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
       try {
         while (!closed) {
           const items = store.alertFeed(cursor, 100);
+          let full = false;
           for (const i of items) {
             const data = format === 'cef' ? cefFeedLine(i) : JSON.stringify({ seq: i.seq, change: i.change, alert: renderAlert(i.alert, format, i.change) });
-            out.write(`id: ${i.seq}\nevent: alert\ndata: ${data}\n\n`);
+            full = !out.write(`id: ${i.seq}\nevent: alert\ndata: ${data}\n\n`) || full;
             cursor = i.seq;
           }
+          // A slow reader: wait until the socket drains instead of buffering the whole backlog.
+          if (full && !closed) await new Promise<void>((resolve) => {
+            const done = () => {
+              out.off('drain', done);
+              wake = null;
+              resolve();
+            };
+            out.once('drain', done);
+            wake = done;
+          });
           if (items.length === 100) continue;
           if (idleMs >= STREAM_KEEPALIVE_MS) {
             out.write(': keepalive\n\n');
