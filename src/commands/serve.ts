@@ -40,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig({ file: values.config, env: process.env, overrides: { 'http.port': port, 'http.host': values.host, data_dir: values.data } });
-  const app = await createApp(config);
+  const app = await createApp(config, { handleSignals: true });
   const url = await app.listen();
   const how =
     config.auth.mode === 'dev'

@@ -126,6 +126,9 @@ describe('fail-closed routes and error mapping', () => {
       expect(bad.status).toBe(400);
       expect(bad.body.code).toBe('VALIDATION_FAILED');
       expect(bad.body.message).toContain('limit');
+      const inf = await getJson(base + '/typed?limit=1e309');
+      expect(inf.status).toBe(400);
+      expect(inf.body.code).toBe('VALIDATION_FAILED');
       const badJson = await getJson(base + '/typed', { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"x": "${fakeToken}` });
       expect([404, 400]).toContain(badJson.status);
       expect(badJson.text).not.toContain(fakeToken);
