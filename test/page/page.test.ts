@@ -14,7 +14,7 @@ import { PAGE_CSP } from '../../src/delivery/api/page-routes.js';
 
 const CHROMIUM = chromiumPath();
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
-export const SCREENSHOT_DIR = mkdtempSync(join(tmpdir(), 'aw-page-'));
+const SCREENSHOT_DIR = mkdtempSync(join(tmpdir(), 'aw-page-'));
 
 let svc: TestService;
 let browser: Browser;
