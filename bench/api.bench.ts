@@ -174,7 +174,8 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
   const alertsBefore = app.store.alertFeedHead();
 
   process.stderr.write(`phase 1: paced ${o.rate} req/s for ${o.seconds}s...\n`);
-  const paced = await runClient({ url, token, seconds: o.seconds, rate: o.rate, concurrency: o.concurrency, head });
+  // Enough workers that pacing, not in-flight requests, sets the rate (up to 64 ms per request at 1,000 req/s).
+  const paced = await runClient({ url, token, seconds: o.seconds, rate: o.rate, concurrency: Math.max(o.concurrency, 64), head });
   process.stderr.write(`phase 2: closed loop, ${o.concurrency} workers for ${o.seconds}s...\n`);
   const closed = await runClient({ url, token, seconds: o.seconds, rate: 0, concurrency: o.concurrency, head });
   ingesting = false;
@@ -216,7 +217,7 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
       `machine: ${facts.cpuModel}, ${facts.cores} cores (shared with other work; load ${facts.loadAvg.join(' ')}), node ${facts.node}`,
       `server: createApp/buildServer (real bearer-token verification, rate limit raised), ${o.alerts} alerts seeded, loopback HTTP/1.1 keep-alive`,
       `ingest beside the load: ${ingested} events accepted through the pipeline (${feedGrowth} alert changes written) during ${(2 * o.seconds).toFixed(0)}s`,
-      `client: separate process, ${o.concurrency} workers, routes rotated list / list?level&status / feed (random cursor)`,
+      `client: separate process, paced ${Math.max(o.concurrency, 64)} workers, closed loop ${o.concurrency} workers, routes rotated list / list?level&status / feed (random cursor)`,
       `paced: ${paced.requests} requests, errors ${paced.errors}, statuses ${JSON.stringify(paced.statuses)}`,
       `closed: ${closed.requests} requests, errors ${closed.errors}, statuses ${JSON.stringify(closed.statuses)}`,
       ...figures.map((f) => `  ${f.metric}: ${f.value} ${f.unit}${f.baseline ? ` (baseline ${f.baseline.value} ${f.baseline.unit})` : ''}${f.note ? ` — ${f.note}` : ''}`),
