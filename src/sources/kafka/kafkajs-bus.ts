@@ -114,6 +114,8 @@ export class KafkajsBus implements KafkaBus {
       maxInFlightRequests: 1,
       // short: a transaction left open by a crashed worker that never comes back is aborted by the broker after this
       transactionTimeout: 15000,
+      // CONCURRENT_TRANSACTIONS right after a commit clears within milliseconds: retry soon
+      retry: { retries: 20, initialRetryTime: 10, maxRetryTime: 1000 },
     });
     await p.connect();
     this.closers.push(() => p.disconnect());

@@ -13,6 +13,7 @@
 //     from the newest restart point and the partition re-read from its offset: re-processed
 //     events reproduce the same alerts, so nothing is lost or double counted.
 import { randomBytes } from 'node:crypto';
+import { parseDuration } from '../../util/duration.js';
 import type { Config } from '../../config/config.js';
 import type { AwEvent } from '../../events/event.js';
 import type { Ingestor } from '../../events/ingest-types.js';
@@ -26,9 +27,6 @@ import { OutboxPublisher } from './outbox-publisher.js';
 
 export type KafkaConfig = Config['kafka'];
 
-/** Snapshot a rule-stage partition after this many batches or this much time, whichever first. */
-const SNAPSHOT_EVERY_BATCHES = 50;
-const SNAPSHOT_EVERY_MS = 2000;
 /** A partition with no new input for this long, with the whole pipeline drained, is advanced to the wall clock. */
 const IDLE_TICK_MS = 1000;
 const MONITOR_INTERVAL_MS = 1000;
@@ -74,14 +72,11 @@ interface RulePartition {
   busy: Promise<void>;
 }
 
-/** A promise-chain mutex: kafkajs allows one open transaction per producer. */
-class Serial {
-  private tail: Promise<unknown> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(fn, fn);
-    this.tail = next.catch(() => undefined);
-    return next;
-  }
+interface IngestWork {
+  forward: OutMessage[];
+  dead: OutMessage[];
+  /** the input position after this batch */
+  offset: { topic: string; partition: number; offset: string };
 }
 
 export class KafkaWorker {
@@ -96,12 +91,14 @@ export class KafkaWorker {
   private stateProducer: BusProducer | null = null;
   private publisher: OutboxPublisher | null = null;
   private detachOutbox: (() => void) | null = null;
-  private readonly txLock = new Serial();
+  private readonly txQueue: Array<IngestWork & { resolve: () => void; reject: (err: Error) => void }> = [];
+  private txRunning = false;
   private readonly parts = new Map<number, RulePartition>();
   private monitor: NodeJS.Timeout | null = null;
   private upstreamDrained = false;
   private stopping = false;
   private rulesetHash: string | null = null;
+  private readonly snapshotEveryMs: number;
   private fail!: (err: Error) => void;
   /** rejects... never; resolves with the error that stopped a consumer for good */
   readonly failed: Promise<Error> = new Promise((resolve) => (this.fail = resolve));
@@ -112,6 +109,7 @@ export class KafkaWorker {
     this.state = new KafkaStateStore(d.store.db);
     this.log = d.logger.child({ component: 'kafka-worker', worker: d.workerId });
     this.now = d.now ?? Date.now;
+    this.snapshotEveryMs = parseDuration(d.kafka.snapshot_interval);
   }
 
   async start(): Promise<void> {
@@ -159,6 +157,44 @@ export class KafkaWorker {
     this.log.info({ events: k.topics.events, group: k.group_id }, 'kafka worker started');
   }
 
+  /**
+   * Group commit: batches of several partitions that finish while a transaction is in flight
+   * share the next one (kafkajs allows one open transaction per producer, and a transaction costs
+   * several broker round trips). Each caller resolves only once its own batch is committed.
+   */
+  private commitIngest(work: IngestWork): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.txQueue.push({ ...work, resolve, reject });
+      if (!this.txRunning) void this.drainTxQueue();
+    });
+  }
+
+  private async drainTxQueue(): Promise<void> {
+    this.txRunning = true;
+    try {
+      while (this.txQueue.length) {
+        const items = this.txQueue.splice(0);
+        const tx = await this.txProducer!.transaction().catch((err: Error) => {
+          for (const it of items) it.reject(err);
+          return null;
+        });
+        if (!tx) continue;
+        try {
+          await tx.send(this.topics.rules, items.flatMap((it) => it.forward));
+          await tx.send(this.k.topics.dlq, items.flatMap((it) => it.dead));
+          await tx.sendOffsets(this.k.group_id, items.map((it) => it.offset));
+          await tx.commit();
+          for (const it of items) it.resolve();
+        } catch (err) {
+          await tx.abort().catch(() => undefined);
+          for (const it of items) it.reject(err as Error);
+        }
+      }
+    } finally {
+      this.txRunning = false;
+    }
+  }
+
   private crashed(stage: string, err: Error): void {
     this.log.error({ stage, err: { message: err.message, name: err.name } }, 'kafka consumer stopped on a non-retriable error');
     this.fail(err);
@@ -195,19 +231,8 @@ export class KafkaWorker {
       }
     }
     const last = batch.messages[batch.messages.length - 1].offset;
-    await this.txLock.run(async () => {
-      if (ctx.isStale()) return;
-      const tx = await this.txProducer!.transaction();
-      try {
-        await tx.send(this.topics.rules, forward);
-        await tx.send(this.k.topics.dlq, dead);
-        await tx.sendOffsets(this.k.group_id, [{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
-        await tx.commit();
-      } catch (err) {
-        await tx.abort().catch(() => undefined);
-        throw err;
-      }
-    });
+    if (ctx.isStale()) return;
+    await this.commitIngest({ forward, dead, offset: { topic, partition, offset: (BigInt(last) + 1n).toString() } });
     ctx.resolveOffset(last);
     const m = this.d.metrics;
     if (forward.length) {
@@ -279,7 +304,8 @@ export class KafkaWorker {
       p.high = BigInt(batch.highWatermark);
       this.d.metrics.kafkaMessages.inc({ topic: batch.topic, outcome: 'evaluated' }, pushed);
       this.d.metrics.kafkaLag.set({ topic: batch.topic, partition: String(batch.partition) }, lagOf(batch.highWatermark, p.nextOffset.toString()));
-      if (p.batchesSinceSnapshot >= SNAPSHOT_EVERY_BATCHES || this.now() - p.lastSnapshotAt >= SNAPSHOT_EVERY_MS) await this.snapshot(p);
+      // time-based: a snapshot costs in proportion to the window state, not to the batch
+      if (this.now() - p.lastSnapshotAt >= this.snapshotEveryMs) await this.snapshot(p);
       end();
     });
   }
