@@ -121,6 +121,8 @@ export const configSchema = z.strictObject({
         })
         .prefault({}),
       max_in_flight_batches: z.number().int().min(1).default(4),
+      /** how often a rule partition stores its restart point (engine snapshot + offset); a crash re-processes at most this much */
+      snapshot_interval: duration.default('5s'),
     })
     .prefault({}),
   webhooks: z
