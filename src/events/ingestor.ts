@@ -134,6 +134,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
       format = detectObjectFormat(o);
       if (!format) throw new Reject('unknown_format', 'no adapter recognises this record (authwatch needs observer + auth; see docs/adapters.md for gateway keys)', raw());
     } else format = opts.inputFormat;
+    lastFormat = format;
     const r = adaptObject(o, format);
     if (!r.ok) throw new Reject('adapter_error', `${format}: ${r.message}`, raw());
     return { event: finish(r.event), format };
@@ -152,6 +153,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     const first = line[i];
     const isText = first !== '{' && (opts.inputFormat === 'nginx' || (opts.inputFormat === 'auto' && detectTextFormat(line) !== undefined));
     if (isText) {
+      lastFormat = 'nginx';
       const r = adaptNginxLine(line, ctx.nginx);
       if (!r.ok) throw new Reject('adapter_error', `nginx: ${r.message}`, rawForRejection(line));
       return { event: finish(r.event), format: 'nginx' };
@@ -168,21 +170,42 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     return fromObject(parsed, line);
   }
 
+  // authwatch_events_received_total{source, format}: counted here because only the ingest
+  // stage knows the format (`unknown` for lines rejected before one was chosen).
+  const receivedChildren = new Map<string, { inc(): void }>();
+  let lastFormat: AdapterFormat | 'unknown' = 'unknown';
+  function countReceived(origin: Origin): void {
+    if (!metrics) return;
+    const key = origin.source + '|' + lastFormat;
+    let c = receivedChildren.get(key);
+    if (!c) {
+      c = metrics.eventsReceived.labels(origin.source, lastFormat);
+      receivedChildren.set(key, c);
+    }
+    c.inc();
+  }
+
   return {
     ingestLine(line, origin) {
+      lastFormat = 'unknown';
       try {
         const r = fromLine(typeof line === 'string' ? line : String(line));
         return { ok: true, event: r.event, format: r.format };
       } catch (err) {
         return rejected(err, origin, () => rawForRejection(String(line)));
+      } finally {
+        countReceived(origin);
       }
     },
     ingestObject(obj, origin) {
+      lastFormat = 'unknown';
       try {
         const r = fromObject(obj, undefined);
         return { ok: true, event: r.event, format: r.format };
       } catch (err) {
         return rejected(err, origin, () => rawForObject(obj));
+      } finally {
+        countReceived(origin);
       }
     },
   };

@@ -240,7 +240,7 @@ describe('bad input', () => {
 });
 
 describe('metrics', () => {
-  it('counts redactions by kind and redacted events by observer', async () => {
+  it('counts received lines by source and format, redactions by kind and redacted events by observer', async () => {
     const metrics = createMetrics();
     const i = testIngestor({ metrics });
     i.ingestLine(line(gatewayEvent({ http: { method: 'GET', route: '/a', status: 200, path: `/a?access_token=${opaqueToken()}` }, auth: { result: 'ok', detail: mintJwt() } })), ORIGIN);
@@ -249,5 +249,11 @@ describe('metrics', () => {
     expect(text).toContain('authwatch_redactions_total{kind="param"} 1');
     expect(text).toContain('authwatch_redactions_total{kind="jwt"} 1');
     expect(text).toContain('authwatch_events_redacted_total{observer="edge-1"} 1');
+    i.ingestLine('{oops', { source: 'http', name: 'c' });
+    i.ingestLine('198.51.100.1 - - [14/Mar/2026:10:30:00 +0100] "GET / HTTP/1.1" 200 1 "-" "-"', { source: 'http', name: 'c' });
+    const after = await metrics.registry.metrics();
+    expect(after).toContain('authwatch_events_received_total{source="file",format="authwatch"} 2');
+    expect(after).toContain('authwatch_events_received_total{source="http",format="unknown"} 1');
+    expect(after).toContain('authwatch_events_received_total{source="http",format="nginx"} 1');
   });
 });
