@@ -86,14 +86,25 @@ describe('canary tokens never leak', () => {
     await send('/v1/events', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify([ev(1), ev(2), { time: forged }]) });
     const ndjson = [JSON.stringify(ev(3)), `{"broken": "${forged}`, `not json Bearer ${opaque}`, JSON.stringify({ ...ev(4), time: `${forged}` })].join('\n');
     await send('/v1/events', { method: 'POST', headers: { ...auth, 'content-type': 'application/x-ndjson' }, body: ndjson });
-    await send('/openapi.json');
-    await send('/metrics');
+    // alerts and actions routes: tokens in filters, ids, cursors and action bodies
+    await send(`/v1/alerts?rule=${forged}&cursor=${forged}`, { headers: auth });
+    await send(`/v1/alerts/${forged}`, { headers: auth });
+    await send(`/v1/alerts/${forged.slice(0, 60)}%zz${forged}`, { headers: auth }); // bad percent-encoding
+    await send(`/v1/alerts/${forged}/ack`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ comment: `see ${valid}` }) });
+    await send('/v1/actions', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'revoke_token', target: forged, ttl: '1h', reason: `token ${valid}` }) });
+    await send('/v1/actions', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ type: 'block_ip', target: '203.0.113.50', ttl: '1h', reason: `seen with Bearer ${forged}` }) });
 
     svc.app.selfMonitor.flush();
     clock.settle();
+    for (const fmt of ['json', 'ocsf', 'ecs', 'cef']) await send(`/v1/alerts?format=${fmt}`, { headers: auth });
+    await send('/v1/alerts/feed', { headers: auth });
+    await send('/v1/actions', { headers: auth });
+    await send('/v1/decisions', { headers: auth });
+    await send('/openapi.json');
+    await send('/metrics');
     const stored = JSON.stringify([svc.app.store.listAlerts({}, 500).items, svc.app.store.rejections(500), svc.app.store.audit(undefined, undefined, 500)]);
     const metricsText = await svc.app.metrics.registry.metrics();
-    expect(seen.length).toBe(19);
+    expect(seen.length).toBe(32);
     expect(svc.logs.length).toBeGreaterThan(0);
     for (const c of canaries) {
       for (const n of needles(c)) {

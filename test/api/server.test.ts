@@ -75,6 +75,18 @@ describe('operations endpoints', () => {
   });
 });
 
+describe('router-level refusals', () => {
+  it('an over-long path parameter is 404 and a bad percent-encoding 400, both without echoing the path', async () => {
+    const tok = { authorization: `Bearer ${await svc.mint(['alerts:read'])}` };
+    const long = await getJson(svc.url + '/v1/alerts/' + 'x'.repeat(300), { headers: tok });
+    expect(long.status).toBe(404);
+    expect(long.body).toEqual({ code: 'NOT_FOUND', message: ERROR_CODES.NOT_FOUND.message });
+    const bad = await getJson(svc.url + '/v1/alerts/abc%zzdef', { headers: tok });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toEqual({ code: 'BAD_REQUEST', message: ERROR_CODES.BAD_REQUEST.message });
+  });
+});
+
 describe('rate limits', () => {
   it('429 with Retry-After, counted per client id once authenticated', async () => {
     const limited = await startService({ 'http.rate_limit.max': 3, 'http.rate_limit.window': '1m' });

@@ -55,6 +55,12 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<A
     return503OnClosing: true,
     forceCloseConnections: true,
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, allErrors: false } },
+    // Router-level refusals (bad URL encoding, an over-long path parameter) would otherwise be
+    // answered by fastify with the path echoed back, token and all.
+    frameworkErrors: (err, _request, reply) => {
+      const code: ErrorCode = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'NOT_FOUND' : err.code === 'FST_ERR_BAD_URL' ? 'BAD_REQUEST' : 'INTERNAL';
+      reply.code(ERROR_CODES[code].status).type('application/json; charset=utf-8').send({ code, message: ERROR_CODES[code].message });
+    },
   });
 
   app.setErrorHandler((err: FastifyError | AppError, request, reply) => {
