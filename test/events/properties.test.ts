@@ -145,4 +145,27 @@ describe('no generated secret survives', () => {
       { numRuns: RUNS },
     );
   });
+
+  it('in gateway records: Kong headers and URIs, NGINX JSON and Envoy fields', () => {
+    const auto = testIngestor({ maxLineBytes: 8192 });
+    fc.assert(
+      fc.property(secretText, surround, fc.string({ maxLength: 20 }), fc.constantFrom('kong-auth', 'kong-header', 'kong-uri', 'nginx-auth', 'nginx-uri', 'envoy-details', 'envoy-path', 'envoy-auth'), (sec, [pre, s1, s2, post], headerName, where) => {
+        const text = `${pre}${s1}${sec.text}${s2}${post}`;
+        let rec: Record<string, unknown>;
+        if (where.startsWith('kong')) {
+          const headers: Record<string, string> = { host: 'api.example.com' };
+          if (where === 'kong-auth') headers.authorization = text;
+          if (where === 'kong-header') headers[headerName || 'x'] = text;
+          rec = { request: { method: 'GET', uri: where === 'kong-uri' ? `/a?${text}` : '/a', headers }, response: { status: 401 }, client_ip: '198.51.100.1', started_at: 1773480840000 };
+        } else if (where.startsWith('nginx')) {
+          rec = { time_iso8601: '2026-03-14T10:31:00+01:00', remote_addr: '203.0.113.10', request_method: 'GET', request_uri: where === 'nginx-uri' ? `/a?${text}` : '/a', status: '401', http_authorization: where === 'nginx-auth' ? text : '' };
+        } else {
+          rec = { start_time: '2026-03-14T09:32:00.250Z', method: 'GET', path: where === 'envoy-path' ? `/a?${text}` : '/a', response_code: 401, response_code_details: where === 'envoy-details' ? text : 'via_upstream', downstream_remote_address: '198.51.100.77:5041', ...(where === 'envoy-auth' ? { authorization: text } : {}) };
+        }
+        const out = JSON.stringify(auto.ingestLine(JSON.stringify(rec), ORIGIN));
+        for (const p of sec.pieces) expect(out.includes(p), `${where}: ${p} survived in ${out}`).toBe(false);
+      }),
+      { numRuns: RUNS * 2 },
+    );
+  });
 });
