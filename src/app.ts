@@ -115,8 +115,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const { app: server } = await buildServer({ config, logger, metrics, store, pipeline, rules }, { auth, fingerprint: fp, selfMonitor }).catch(abort);
 
   // ---- extension points -------------------------------------------------------------------
-  // Kafka (engineer E): when config.kafka.brokers.length, start the consumer here and register
-  // its stop with onShutdown, e.g.  if (config.kafka.brokers.length) onShutdown(await startKafka(app));
+  // Kafka (engineer E): the consumer needs the finished `app`, so it starts in listen() below
+  // (marked "Kafka"), registering its stop with app.onShutdown.
   // Webhooks and scheduled jobs (engineer F): outbox on the store's transaction listeners,
   // dispatcher, JWKS monitor and cron jobs; stopped by a shutdown hook before the store closes.
   let background: ReturnType<typeof createBackground>;
@@ -161,6 +161,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }
       selfMonitor.start();
       background.start();
+      // Kafka (engineer E): if (config.kafka.brokers.length) app.onShutdown(await startKafka(app));
       // Event time drives the windows; the wall clock only tells the engine that older events are final.
       ticker = setInterval(() => {
         try {
