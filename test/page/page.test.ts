@@ -37,7 +37,7 @@ function alert(i: number, over: Partial<Alert>): Alert {
   };
 }
 
-describe.skipIf(CHROMIUM === null)('built-in page in headless Chromium', () => {
+describe.skipIf(CHROMIUM === null)('built-in page in headless Chromium', { timeout: 60_000 }, () => {
   beforeAll(async () => {
     svc = await startService();
     svc.app.store.saveAlerts([
@@ -65,7 +65,7 @@ describe.skipIf(CHROMIUM === null)('built-in page in headless Chromium', () => {
     expect(h['x-content-type-options']).toBe('nosniff');
     const html = await (await fetch(svc.url + '/')).text();
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script is external
-    await expect.poll(() => page.textContent('#status')).toMatch(/No token yet/);
+    await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toMatch(/No token yet/);
   });
 
   it('renders alerts after a token is pasted, escaping alert data', async () => {
@@ -117,7 +117,7 @@ describe.skipIf(CHROMIUM === null)('built-in page in headless Chromium', () => {
     const row = `#actions tbody tr[data-action-id="${id}"]`;
     await page.waitForSelector(`${row} button[data-op="approve"]`);
     await page.click(`${row} button[data-op="approve"]`);
-    await expect.poll(() => page.textContent('#status')).toMatch(/approve failed/);
+    await expect.poll(() => page.textContent('#status'), { timeout: 20_000 }).toMatch(/approve failed/);
     expect(svc.app.store.getAction(id)!.status).toBe('proposed');
   });
 

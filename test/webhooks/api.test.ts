@@ -14,11 +14,11 @@ afterEach(async () => {
 });
 
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 1600 && !cond(); i++) await new Promise((r) => setTimeout(r, 25));
   if (!cond()) throw new Error(`gave up waiting for ${what}`);
 }
 
-describe('webhooks in the service', () => {
+describe('webhooks in the service', { timeout: 60_000 }, () => {
   it('an ingested event → alert → signed webhook, with the raw token redacted and a link to the API', async () => {
     const rec = await startReceiver(TEST_SECRET, () => ({ status: 204 }));
     receivers.push(rec);
@@ -69,7 +69,7 @@ describe('webhooks in the service', () => {
     const admin = await svc.mint(['webhooks:admin']);
     const auth = { authorization: `Bearer ${admin}` };
     let list: Awaited<ReturnType<typeof getJson>> = await getJson(svc.url + '/v1/webhooks/deliveries?state=dead', { headers: auth });
-    for (let i = 0; i < 100 && list.body?.items?.length !== 1; i++) {
+    for (let i = 0; i < 800 && list.body?.items?.length !== 1; i++) {
       await new Promise((r) => setTimeout(r, 25));
       list = await getJson(svc.url + '/v1/webhooks/deliveries?state=dead', { headers: auth });
     }

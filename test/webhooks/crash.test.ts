@@ -81,5 +81,5 @@ describe('webhook delivery survives SIGKILL', () => {
     const states = check.prepare('SELECT state, COUNT(*) AS n FROM webhook_deliveries GROUP BY state').all();
     check.close();
     expect(states).toEqual([{ state: 'delivered', n: 30 }]);
-  }, 60_000);
+  }, 120_000);
 });

@@ -20,7 +20,7 @@ async function setup(respond: Receiver['respond'], epOver: Record<string, unknow
   const { db } = tempDb();
   cleanups.push(() => void db.close());
   const cfg = configSchema.parse({
-    webhooks: { allow_private_targets: true, endpoints: [{ name: 'soar', url: rec.url, secret: TEST_SECRET, timeout: '300ms', max_attempts: 4, ...epOver }] },
+    webhooks: { allow_private_targets: true, endpoints: [{ name: 'soar', url: rec.url, secret: TEST_SECRET, timeout: '10s', max_attempts: 4, ...epOver }] },
   });
   let clock = Date.parse('2026-03-01T10:00:00Z');
   const now = () => clock;
@@ -96,7 +96,7 @@ describe('webhook dispatcher', () => {
 
   it('dead-letters after max_attempts on a receiver that times out, and replays on demand', async () => {
     let healthy = false;
-    const t = await setup(() => (healthy ? { status: 204 } : 'hang'), { max_attempts: 2 });
+    const t = await setup(() => (healthy ? { status: 204 } : 'hang'), { max_attempts: 2, timeout: '300ms' });
     t.db.transaction(() => t.enqueuer.alertsChanged([{ alert: makeAlert(5), isNew: true }]))();
     await t.dispatcher.runOnce();
     t.advance(3_600_000);

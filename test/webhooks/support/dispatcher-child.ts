@@ -27,7 +27,7 @@ process.stdout.write('started\n');
 let rounds = 0;
 const check = setInterval(() => {
   rounds++;
-  if (outbox.counts().pending === 0 || rounds > 1500) {
+  if (outbox.counts().pending === 0 || rounds > 4000) {
     clearInterval(check);
     void dispatcher.stop().then(() => {
       db.close();
