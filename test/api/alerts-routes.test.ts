@@ -113,6 +113,12 @@ describe('formats on list and get', () => {
     expect(lines).toHaveLength(3);
     for (const l of lines) expect(l).toMatch(/^CEF:0\|authwatch\|authwatch\|[^|]+\|r-(spray|replay)\|/);
     expect(cef.headers.get('x-next-cursor')).toBeTruthy();
+    const nd = await call(`${h.url}/v1/alerts?limit=4`, { headers: { ...reader, accept: 'application/x-ndjson' } });
+    expect(nd.headers.get('content-type')).toMatch(/application\/x-ndjson/);
+    expect(nd.text.trimEnd().split('\n').map((l) => JSON.parse(l).id)).toEqual([alerts[11].id, alerts[10].id, alerts[9].id, alerts[8].id]);
+    const ndFeed = await call(`${h.url}/v1/alerts/feed?limit=2&format=ndjson`, { headers: reader });
+    expect(ndFeed.text.trimEnd().split('\n').map((l) => JSON.parse(l).seq)).toEqual([1, 2]);
+    expect(ndFeed.headers.get('x-next-cursor')).toBe('2');
     const json = await call(`${h.url}/v1/alerts/${id}`, { headers: { ...reader, accept: 'application/json' } });
     expect(json.body.id).toBe(id);
     const list = await call(`${h.url}/v1/alerts?format=ocsf&limit=2`, { headers: reader });

@@ -124,6 +124,7 @@ describe('format negotiation', () => {
     expect(pickFormat(undefined, 'application/cef')).toBe('cef');
     expect(pickFormat(undefined, 'application/ecs+json')).toBe('ecs');
     expect(pickFormat(undefined, '*/*')).toBe('json');
+    expect(pickFormat(undefined, 'application/x-ndjson')).toBe('ndjson');
     expect(pickFormat(undefined, undefined)).toBe('json');
   });
 });

@@ -165,6 +165,7 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
       );
       if (format === 'json') return page;
       if (page.next_cursor) reply.header('x-next-cursor', page.next_cursor);
+      if (format === 'ndjson') return reply.type(FORMAT_CONTENT_TYPE.ndjson).send(page.items.map((a) => JSON.stringify(a) + '\n').join(''));
       if (format === 'cef') return reply.type(FORMAT_CONTENT_TYPE.cef).send(page.items.map((a) => toCef(a) + '\n').join(''));
       return sendFormatted(reply, format, { items: page.items.map((a) => renderAlert(a, format)), next_cursor: page.next_cursor });
     },
@@ -185,6 +186,7 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
     const next = items.length ? String(items[items.length - 1].seq) : String(cursor);
     if (format === 'json') return { items, next_cursor: next };
     reply.header('x-next-cursor', next);
+    if (format === 'ndjson') return reply.type(FORMAT_CONTENT_TYPE.ndjson).send(items.map((i) => JSON.stringify(i) + '\n').join(''));
     if (format === 'cef') return reply.type(FORMAT_CONTENT_TYPE.cef).send(items.map((i) => cefFeedLine(i) + '\n').join(''));
     return sendFormatted(reply, format, { items: items.map((i) => ({ seq: i.seq, change: i.change, alert: renderAlert(i.alert, format, i.change) })), next_cursor: next });
   };
@@ -286,6 +288,7 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
       if (!a) throw new AppError('NOT_FOUND', 'No alert with this id.');
       const format = pickFormat(req.query.format, req.headers.accept);
       if (format === 'json') return a;
+      if (format === 'ndjson') return reply.type(FORMAT_CONTENT_TYPE.ndjson).send(JSON.stringify(a) + '\n');
       if (format === 'cef') return reply.type(FORMAT_CONTENT_TYPE.cef).send(toCef(a) + '\n');
       return sendFormatted(reply, format, renderAlert(a, format));
     },

@@ -1,9 +1,10 @@
 // Picks the alert representation from ?format= (wins) or the Accept header.
-export const ALERT_FORMATS = ['json', 'ocsf', 'ecs', 'cef'] as const;
+export const ALERT_FORMATS = ['json', 'ndjson', 'ocsf', 'ecs', 'cef'] as const;
 export type AlertFormat = (typeof ALERT_FORMATS)[number];
 
 export const FORMAT_CONTENT_TYPE: Record<AlertFormat, string> = {
   json: 'application/json; charset=utf-8',
+  ndjson: 'application/x-ndjson; charset=utf-8',
   ocsf: 'application/ocsf+json; charset=utf-8',
   ecs: 'application/ecs+json; charset=utf-8',
   cef: 'text/cef; charset=utf-8',
@@ -13,6 +14,7 @@ const ACCEPT_MAP: Array<[RegExp, AlertFormat]> = [
   [/^application\/ocsf\+json$/, 'ocsf'],
   [/^application\/ecs\+json$/, 'ecs'],
   [/^(text|application)\/cef$/, 'cef'],
+  [/^application\/(x-)?ndjson$/, 'ndjson'],
   [/^application\/json$/, 'json'],
 ];
 
