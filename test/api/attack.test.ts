@@ -308,3 +308,29 @@ describe('remote JWKS (oidc mode): warm cache keeps verifying, cold cache fails 
     }
   });
 });
+
+describe('bouncer API key (CrowdSec decision stream)', () => {
+  it('missing or wrong X-Api-Key: 403; the configured key: 200; bearer tokens do not open it', async () => {
+    const key = 'bouncer-key-' + randomUUID();
+    const b = await startService({ 'bouncers.api_keys': ['another-bouncer-key-0000', key] });
+    try {
+      const path = '/v1/decisions/stream?startup=true';
+      const missing = await getJson(b.url + path);
+      expect(missing.status).toBe(403);
+      expect(missing.body).toEqual({ code: 'FORBIDDEN', message: ERROR_CODES.FORBIDDEN.message });
+      for (const wrong of [key.slice(0, -1), key + 'x', key.toUpperCase(), 'x']) {
+        const r = await getJson(b.url + path, { headers: { 'x-api-key': wrong } });
+        expect(r.status, wrong).toBe(403);
+        expect(r.body).toEqual({ code: 'FORBIDDEN', message: ERROR_CODES.FORBIDDEN.message });
+      }
+      const tok = await b.mint(['actions:read', 'actions:write', 'alerts:read']);
+      expect((await getJson(b.url + path, { headers: { authorization: `Bearer ${tok}` } })).status).toBe(403);
+      const ok = await getJson(b.url + path, { headers: { 'x-api-key': key } });
+      expect(ok.status).toBe(200);
+      expect(await authCount(b.app, 'ok')).toBeGreaterThanOrEqual(1);
+      expect(await authCount(b.app, 'missing_token')).toBeGreaterThanOrEqual(2);
+    } finally {
+      await b.close();
+    }
+  });
+});
