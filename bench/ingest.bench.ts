@@ -78,6 +78,15 @@ out.write(`${N} authwatch NDJSON lines, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${R
 out.write(`JSON.parse : ${(N / (parse.ms / 1000)).toFixed(0).padStart(9)} lines/s  (${parse.ms.toFixed(0)} ms)\n`);
 out.write(`ingestor   : ${(N / (ingest.ms / 1000)).toFixed(0).padStart(9)} lines/s  (${ingest.ms.toFixed(0)} ms, ${ingest.check} accepted)\n`);
 out.write(`cost ratio ingestor/JSON.parse: ${(ingest.ms / parse.ms).toFixed(2)}x\n`);
+
+// Pathological strings (a regex that backtracks quadratically would take seconds here).
+import('../src/events/redaction.js').then(({ redactText }) => {
+  for (const [name, s] of [['eyJa x 8000', 'eyJa'.repeat(8000)], ['"bearer a" x 4000', 'bearer a'.repeat(4000)], ['"&code=" x 5000', '&code='.repeat(5000)], ['Bearer token-ish x 2000', 'Bearer aaaaaaa1 '.repeat(2000)]] as const) {
+    const t0 = process.hrtime.bigint();
+    redactText(s);
+    out.write(`redactText ${name.padEnd(24)} (${s.length} chars): ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms\n`);
+  }
+});
 if (ingest.check !== N) {
   out.write(`unexpected rejections: ${N - ingest.check}\n`);
   process.exitCode = 1;

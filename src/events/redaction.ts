@@ -49,8 +49,8 @@ const TOKEN_CHAR = '[A-Za-z0-9\\-._~+/\\\\]';
  *  1-2  `"secret_key": "value"` (JSON text inside a string; also cut off before its closing quote)
  *  3-4  `Authorization: value` header lines in free text
  *  5-6  `Bearer|DPoP|Basic <token>` scheme values
- *  7    JWT / JWE shaped values (eyJ… with 1 to 4 dots; a cut-off JWT counts too)
- *  8-10 `name=value` query/form parameters (also %3D-encoded inside another URL)
+ *  7-8  JWT / JWE shaped values (eyJ… and one or more dots; a cut-off JWT counts too)
+ *  9-12 `name=value` query/form parameters (also %3D-encoded inside another URL)
  */
 const SECRET_RE = new RegExp(
   [
@@ -58,7 +58,10 @@ const SECRET_RE = new RegExp(
     `\\b(proxy-authorization|authorization|cookie|set-cookie|x-api-key)[ \\t]*:[ \\t]*([^\\r\\n"]+)`,
     // the lookaheads keep prose ("Bearer token expired") from matching, so a rejected match cannot hide text
     `(bearer|dpop|basic)[ \\t]+(?=${TOKEN_CHAR}{8})(?=${TOKEN_CHAR}{40}|${TOKEN_CHAR}+?[0-9A-Z]|eyJ)(${TOKEN_CHAR}+=*)`,
-    `(eyJ[A-Za-z0-9_-]{6,}\\.[A-Za-z0-9_-]*(?:\\.[A-Za-z0-9_-]*){0,3})`,
+    // a whole dotted base64url run whose first segment holds `eyJ`: anchored at the run's
+    // start and consumed atomically (lookahead + backreference), so runs like eyJaeyJa...
+    // cost linear time instead of quadratic
+    `(?<![A-Za-z0-9_-])(?=[A-Za-z0-9_-]*eyJ)((?=([A-Za-z0-9_-]+))\\8(?:\\.[A-Za-z0-9_-]*)+)`,
     `(^|[?&;\\s#"'(,]|%26|%3F)(${SECRET_PARAMS})(=|%3D)((?:(?!%26)[^&\\s#"',;<>])*)`,
   ].join('|'),
   'gi',
@@ -66,6 +69,22 @@ const SECRET_RE = new RegExp(
 
 // Cheap pre-check: a string without any of these cannot hold a secret SECRET_RE finds.
 const MAYBE_SECRET_RE = /eyJ|bearer|dpop|basic|[="]|%3d|authorization|cookie|x-api-key/i;
+
+/**
+ * Where a JWT starts inside a dotted base64url run: the first `eyJ` followed by at least 6
+ * more characters of its segment, in a segment that has a dot after it. -1 when none.
+ * (indexOf per segment: linear, unlike a regex search here.)
+ */
+function jwtStart(run: string): number {
+  let offset = 0;
+  const segs = run.split('.');
+  for (let j = 0; j < segs.length - 1; j++) {
+    const idx = segs[j].indexOf('eyJ');
+    if (idx >= 0 && segs[j].length - idx >= 9) return offset + idx;
+    offset += segs[j].length + 1;
+  }
+  return -1;
+}
 
 /** `code=401` in prose is not an authorization code; real codes are long and not numeric. */
 function isCodeLike(v: string): boolean {
@@ -126,16 +145,18 @@ function redactString(s: string, f: StringFindings): string {
       return `${g[4]} ${REDACTED}`;
     }
     if (g[6] !== undefined) {
-      note(f, 'jwt', g[6]);
-      return REDACTED;
+      const at = jwtStart(m);
+      if (at < 0) return m;
+      note(f, 'jwt', m.slice(at));
+      return m.slice(0, at) + REDACTED;
     }
     // name=value parameter
-    const v = g[10] ?? '';
+    const v = g[11] ?? '';
     if (v === '' || isRedactedValue(v)) return m;
-    const name = (g[8] ?? '').toLowerCase();
+    const name = (g[9] ?? '').toLowerCase();
     if (name === 'code' && !isCodeLike(v)) return m;
     note(f, 'param', TOKEN_PARAMS.has(name) ? v : undefined);
-    return `${g[7]}${g[8]}${g[9]}${REDACTED}`;
+    return `${g[8]}${g[9]}${g[10]}${REDACTED}`;
   });
 }
 

@@ -26,7 +26,8 @@ const escapeRe = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
 
 /** The glob as an anchored regex; exported for tests. */
 export function globToRegExp(pattern: string): RegExp {
-  const parts = pattern.replace(/^\/+/, '').split('/');
+  // adjacent `**` mean the same as one, and would nest quantifiers (slow on long routes)
+  const parts = pattern.replace(/^\/+/, '').split('/').filter((p, i, a) => !(p === '**' && a[i - 1] === '**'));
   let src = '^';
   for (const p of parts) {
     if (p === '**') src += '(?:/[^/]*)*';

@@ -34,6 +34,18 @@ describe('redactText', () => {
   const clean = ['Bearer token expired', 'error code=401 from upstream', 'auth.scheme=bearer', 'tfp_3q2b8Jx0VhQ1mYc7Lr9sAe', 'GET /api/v1/orders?page=2', 'scope orders:admin required', REDACTED];
   for (const s of clean) it(`leaves clean text alone: ${s}`, () => expect(redactText(s)).toBe(s));
 
+  it('finds JWTs glued to other text or inside dotted runs, and only redacts from eyJ on', () => {
+    const t = mintJwt();
+    expect(redactText(`x${t}`)).toBe(`x${REDACTED}`);
+    expect(redactText(`v1.${t}`)).toBe(`v1.${REDACTED}`);
+    expect(redactText(`id=${t}.extra`)).toBe(`id=${REDACTED}`);
+    expect(redactText('api.example.com v1.2.3 eyJa.b')).toBe('api.example.com v1.2.3 eyJa.b');
+  });
+
+  it('returns long repetitive inputs intact when they hold no secret', () => {
+    for (const s of ['eyJa'.repeat(8000), 'bearer a'.repeat(4000), '&code='.repeat(5000)]) expect(redactText(s)).toBe(s);
+  });
+
   it('is idempotent', () => {
     const s = `a Bearer ${opaqueToken()} b ?access_token=${opaqueToken()} ${mintJwt()}`;
     expect(redactText(redactText(s))).toBe(redactText(s));
