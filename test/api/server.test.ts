@@ -4,6 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildServer } from '../../src/delivery/api/server.js';
 import { ERROR_CODES } from '../../src/errors.js';
 import { ALL_SCOPES, getJson, startService, type TestService } from '../auth/harness.js';
@@ -60,6 +63,20 @@ describe('operations endpoints', () => {
     expect(protectedHeader.typ).toBe('at+jwt');
     expect(payload).toMatchObject({ client_id: 'test-client', scope: 'alerts:read' });
     for (const c of ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id']) expect(payload[c]).toBeDefined();
+  });
+
+  it('readyz answers 503 NOT_READY with no rules loaded', async () => {
+    const empty = mkdtempSync(join(tmpdir(), 'aw-norules-'));
+    const other = await startService({ 'rules.dir': empty });
+    try {
+      const r = await getJson(other.url + '/readyz');
+      expect(r.status).toBe(503);
+      expect(r.body.code).toBe('NOT_READY');
+      expect((await getJson(other.url + '/healthz')).status).toBe(200);
+    } finally {
+      await other.close();
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('readyz answers 503 NOT_READY once the store is closed', async () => {
