@@ -185,6 +185,40 @@ function rowToAlert(r: AlertRow): StoredAlert {
   };
 }
 
+/**
+ * Parsed alerts for the read paths (list, feed): the newest alerts are read over and over by
+ * SIEM pollers, and parsing their JSON columns dominated a list request. An entry is reused
+ * only when every stored column is identical, so a stale view is impossible. Read-only: the
+ * objects are shared between requests and must not be mutated.
+ */
+class AlertRowCache {
+  private readonly map = new Map<string, { row: AlertRow; alert: StoredAlert }>();
+  constructor(private readonly max: number) {}
+
+  get(r: AlertRow): StoredAlert {
+    const hit = this.map.get(r.id);
+    if (hit && sameRow(hit.row, r)) return hit.alert;
+    const alert = rowToAlert(r);
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(r.id, { row: r, alert });
+    return alert;
+  }
+}
+
+function sameRow(a: AlertRow, b: AlertRow): boolean {
+  return (
+    a.pk === b.pk &&
+    a.updated_at === b.updated_at &&
+    a.status === b.status &&
+    a.count === b.count &&
+    a.first_seen === b.first_seen &&
+    a.last_seen === b.last_seen &&
+    a.level === b.level &&
+    a.rule_title === b.rule_title &&
+    a.evidence_json === b.evidence_json
+  );
+}
+
 function rowToAction(r: ActionRow): StoredAction {
   return {
     id: r.id,
@@ -273,6 +307,7 @@ export class Store implements AlertSink, RejectSink {
   // Filtered list queries vary only by which filters are present (a few dozen shapes), so
   // their compiled statements are kept instead of re-preparing on every request.
   private readonly dynamic = new Map<string, Database.Statement>();
+  private readonly alertCache = new AlertRowCache(5000);
 
   constructor(db: Database.Database, opts: StoreOptions = {}) {
     this.db = db;
@@ -533,7 +568,7 @@ export class Store implements AlertSink, RejectSink {
     const rows = this.cached<AlertRow>(sql).all(...params, limit + 1);
     const more = rows.length > limit;
     const page = rows.slice(0, limit);
-    return { items: page.map(rowToAlert), next_cursor: more ? encodeCursor({ pk: page[page.length - 1].pk }) : null };
+    return { items: page.map((r) => this.alertCache.get(r)), next_cursor: more ? encodeCursor({ pk: page[page.length - 1].pk }) : null };
   }
 
   /** Alert changes after `afterSeq`, oldest first, each with the alert's current state. */
@@ -542,7 +577,7 @@ export class Store implements AlertSink, RejectSink {
       `SELECT c.seq AS seq, c.change AS change, a.* FROM alert_changes c JOIN alerts a ON a.id = c.alert_id
        WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
     ).all(afterSeq, limit);
-    return rows.map((r) => ({ seq: r.seq, change: r.change as AlertChangeKind, alert: rowToAlert(r) }));
+    return rows.map((r) => ({ seq: r.seq, change: r.change as AlertChangeKind, alert: this.alertCache.get(r) }));
   }
 
   /** The newest alert change sequence (0 when none): "start from now" for a new feed reader. */
