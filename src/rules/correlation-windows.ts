@@ -24,7 +24,6 @@ export interface Overflow {
 export interface SlotSnapshot {
   k: string;
   last: number;
-  t0?: number;
   id0?: string;
   o?: Omit<Overflow, 'vm'> & { vm?: [string, number][] };
 }
@@ -34,10 +33,10 @@ const NONE = -1;
 export class CorrelationWindows {
   readonly map = new Map<string, number>();
   private keys: (string | undefined)[] = [];
-  private over: (Overflow | undefined)[] = [];
-  private id0: (string | undefined)[] = [];
+  /** per slot: the single event's id (a string), or the Overflow object once there is more */
+  private ext: (string | Overflow | undefined)[] = [];
+  /** newest event time per slot (for a single-event slot: its event's time) */
   last = new Float64Array(16);
-  private t0 = new Float64Array(16);
   private prev = new Int32Array(16);
   private next = new Int32Array(16);
   private free: number[] = [];
@@ -45,7 +44,7 @@ export class CorrelationWindows {
   head = NONE;
   private tail = NONE;
 
-  constructor(readonly timespanMs: number, readonly alwaysOverflow: boolean) {}
+  constructor(readonly timespanMs: number) {}
 
   get size(): number {
     return this.map.size;
@@ -53,12 +52,15 @@ export class CorrelationWindows {
 
   private grow(): void {
     const n = this.last.length * 2;
-    const f = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
-    const i = (a: Int32Array) => { const b = new Int32Array(n); b.set(a); return b; };
-    this.last = f(this.last);
-    this.t0 = f(this.t0);
-    this.prev = i(this.prev);
-    this.next = i(this.next);
+    const f = new Float64Array(n);
+    f.set(this.last);
+    this.last = f;
+    const p = new Int32Array(n);
+    p.set(this.prev);
+    this.prev = p;
+    const x = new Int32Array(n);
+    x.set(this.next);
+    this.next = x;
   }
 
   private unlink(s: number): void {
@@ -93,9 +95,7 @@ export class CorrelationWindows {
     this.map.set(key, s);
     this.keys[s] = key;
     this.last[s] = t;
-    this.t0[s] = t;
-    this.id0[s] = id;
-    this.over[s] = undefined;
+    this.ext[s] = id;
     this.append(s);
     return s;
   }
@@ -113,8 +113,7 @@ export class CorrelationWindows {
     this.unlink(s);
     this.map.delete(this.keys[s]!);
     this.keys[s] = undefined;
-    this.over[s] = undefined;
-    this.id0[s] = undefined;
+    this.ext[s] = undefined;
     this.free.push(s);
   }
 
@@ -129,51 +128,36 @@ export class CorrelationWindows {
     return n;
   }
 
-  isSingle(s: number): boolean {
-    return this.over[s] === undefined;
-  }
-
-  single(s: number): { t: number; id: string } {
-    return { t: this.t0[s], id: this.id0[s]! };
-  }
-
-  /** The slot's overflow object, created from its single event when needed. */
-  overflow(s: number, first: { sources?: number } = {}): Overflow {
-    let o = this.over[s];
-    if (!o) {
-      o = { t: [this.t0[s]], s: 0, rid: [this.id0[s]!], rt: [this.t0[s]] };
-      if (first.sources !== undefined) {
-        // temporal rules keep their own per-source state, not the single timestamp
-        o.t.length = 0;
-        o.rid.length = 0;
-        o.rt.length = 0;
-      }
-      this.over[s] = o;
-      this.id0[s] = undefined;
-    }
+  /**
+   * The slot's overflow object, created from its single event when needed (call before touch).
+   * `empty`: temporal rules keep their own per-source state, not the single event.
+   */
+  overflow(s: number, empty: boolean): Overflow {
+    const x = this.ext[s];
+    if (typeof x === 'object') return x;
+    const o: Overflow = empty ? { t: [], s: 0, rid: [], rt: [] } : { t: [this.last[s]], s: 0, rid: [x!], rt: [this.last[s]] };
+    this.ext[s] = o;
     return o;
   }
 
   snapshot(): SlotSnapshot[] {
     const out: SlotSnapshot[] = [];
     for (let s = this.head; s !== NONE; s = this.next[s]) {
-      const o = this.over[s];
-      if (o) {
+      const o = this.ext[s];
+      if (typeof o === 'object') {
         const { vm, ...rest } = o;
         out.push({ k: this.keys[s]!, last: this.last[s], o: { ...rest, t: o.t.slice(o.s), s: 0, ...(vm ? { vm: [...vm] } : {}) } });
-      } else out.push({ k: this.keys[s]!, last: this.last[s], t0: this.t0[s], id0: this.id0[s] });
+      } else out.push({ k: this.keys[s]!, last: this.last[s], id0: o });
     }
     return out;
   }
 
   restore(slots: SlotSnapshot[]): void {
     for (const x of slots) {
-      const s = this.create(x.k, x.t0 ?? x.last, x.id0 ?? '');
-      this.last[s] = x.last;
+      const s = this.create(x.k, x.last, x.id0 ?? '');
       if (x.o) {
         const { vm, ...rest } = x.o;
-        this.over[s] = { ...rest, ...(vm ? { vm: new Map(vm) } : {}) };
-        this.id0[s] = undefined;
+        this.ext[s] = { ...rest, ...(vm ? { vm: new Map(vm) } : {}) };
       }
     }
   }

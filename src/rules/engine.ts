@@ -95,6 +95,8 @@ class Engine implements RuleEngine {
   private readonly corr: (CorrRuntime | undefined)[] = [];
   private readonly corrList: CorrRuntime[] = [];
   private readonly open: Map<string, AlertState>[] = [];
+  /** per rule: a lower bound of the earliest `end` among its open windows (skip expiry walks) */
+  private openLow: Float64Array;
   private openCount = 0;
   private readonly dirty = new Set<AlertState>();
   private readonly matches: number[];
@@ -114,6 +116,7 @@ class Engine implements RuleEngine {
     this.rules = ruleset.infos;
     this.matches = new Array(this.compiled.length).fill(0);
     this.evalStamp = new Int32Array(this.compiled.length);
+    this.openLow = new Float64Array(this.compiled.length).fill(Infinity);
     const byField = new Map<string, Map<string, CompiledDetection[]>>();
     for (const r of this.compiled) {
       this.open.push(new Map());
@@ -122,17 +125,19 @@ class Engine implements RuleEngine {
           this.unindexed.push(r);
           continue;
         }
-        let m = byField.get(r.eq.field);
-        if (!m) byField.set(r.eq.field, (m = new Map()));
-        for (const v of r.eq.values) {
-          const l = m.get(v) ?? [];
-          l.push(r);
-          m.set(v, l);
+        for (const c of r.eq) {
+          let m = byField.get(c.field);
+          if (!m) byField.set(c.field, (m = new Map()));
+          for (const v of c.values) {
+            const l = m.get(v) ?? [];
+            l.push(r);
+            m.set(v, l);
+          }
         }
       } else {
         const rt: CorrRuntime = {
           rule: r,
-          windows: new CorrelationWindows(r.timespanMs, r.type !== 'event_count'),
+          windows: new CorrelationWindows(r.timespanMs),
           groupGetters: new Map(),
           valueGetters: new Map(),
           positions: new Map(),
@@ -222,13 +227,17 @@ class Engine implements RuleEngine {
     if (!r.match(ev as EventLike)) return;
     this.matches[r.index]++;
     if (r.alerts) {
-      const values = r.groupGetters.map((g) => groupValue(g(ev as EventLike)));
-      const group: Group = {};
-      r.info.group_by.forEach((f, i) => (group[f] = values[i]));
-      const key = groupKey(values);
+      const gg = r.groupGetters;
+      const values: GroupValue[] = new Array(gg.length);
+      for (let i = 0; i < gg.length; i++) values[i] = groupValue(gg[i](ev as EventLike));
+      const key = gg.length === 0 ? '' : groupKey(values);
       const a = this.openAlert(r, key, t);
       if (a) this.grow(a, ev, t);
-      else this.startAlert(r, key, group, ev, t, 1, t, [ev.id]);
+      else {
+        const group: Group = {};
+        for (let i = 0; i < gg.length; i++) group[r.info.group_by[i]] = values[i];
+        this.startAlert(r, key, group, ev, t, 1, t, [ev.id]);
+      }
     }
     for (let i = 0; i < r.consumers.length; i++) this.feed(this.corr[r.consumers[i]]!, r.index, ev, t, null);
   }
@@ -264,6 +273,7 @@ class Engine implements RuleEngine {
     };
     this.open[r.index].set(key, a);
     this.openCount++;
+    if (a.end < this.openLow[r.index]) this.openLow[r.index] = a.end;
     if (r.kind === 'correlation') this.matches[r.index]++;
     if (r.alerts) this.dirty.add(a);
     return a;
@@ -307,14 +317,14 @@ class Engine implements RuleEngine {
       if (c.type === 'event_count') {
         n = events = 1;
       } else {
-        o = w.overflow(s, { sources: c.sources.length });
+        o = w.overflow(s, true);
         n = this.addToOverflow(rt, o, src, ev, t, t);
         events = o.t.length - o.s;
       }
     } else {
       const newest = Math.max(t, w.last[s]);
+      o = w.overflow(s, false);
       w.touch(s, t);
-      o = w.overflow(s, c.type === 'event_count' ? {} : { sources: c.sources.length });
       n = this.addToOverflow(rt, o, src, ev, t, newest);
       events = o.t.length - o.s;
     }
@@ -419,14 +429,20 @@ class Engine implements RuleEngine {
       }
     }
     // suppression windows: maps are in opening order, so expired ones are at the front
-    for (let r = 0; r < this.open.length; r++) {
+    const low = this.openLow;
+    for (let r = 0; r < low.length; r++) {
+      if (low[r] > now) continue;
       const m = this.open[r];
-      if (m.size === 0) continue;
+      let next = Infinity;
       for (const [k, a] of m) {
-        if (a.end > now) break;
+        if (a.end > now) {
+          next = a.end;
+          break;
+        }
         m.delete(k);
         this.openCount--;
       }
+      low[r] = next;
     }
   }
 
@@ -538,6 +554,7 @@ class Engine implements RuleEngine {
       if (j.open) {
         this.open[r.index].set(a.key, a);
         this.openCount++;
+        if (a.end < this.openLow[r.index]) this.openLow[r.index] = a.end;
       }
       if (j.dirty && !partial) this.dirty.add(a);
     }

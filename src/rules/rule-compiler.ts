@@ -7,7 +7,7 @@ import { ACTION_TYPES, LEVELS, type ActionType, type Level, type ProposedRespons
 import { parseDuration } from '../util/duration.js';
 import { RuleCompileError, type RuleErrorCode, type RuleWarningCode } from './rule-errors.js';
 import { compileCondition, parseCondition } from './sigma-condition.js';
-import { compileSelection, fieldGetter, type CompiledItem, type EqConstraint, type Getter, type Matcher } from './sigma-matcher.js';
+import { compileSelection, fieldGetter, type CompiledItem, type Constraint, type Getter, type Matcher } from './sigma-matcher.js';
 import type { Maturity, RuleInfo, RuleKind, RuleLoadError } from './types.js';
 
 export const DEFAULT_DETECTION_SUPPRESS_MS = 10 * 60_000;
@@ -39,8 +39,8 @@ interface RuleBase {
 export interface CompiledDetection extends RuleBase {
   kind: 'detection';
   match: Matcher;
-  /** the rule can only match when this field has one of these (lowercased) values */
-  eq: EqConstraint | null;
+  /** the rule can only match when one of these fields has one of its (lowercased) values */
+  eq: Constraint;
   groupGetters: Getter[];
 }
 
@@ -97,7 +97,7 @@ interface ParsedDoc {
 interface Pending {
   doc: ParsedDoc;
   info: RuleInfo;
-  detection?: { match: Matcher; eq: EqConstraint | null; groupBy: string[] };
+  detection?: { match: Matcher; eq: Constraint; groupBy: string[] };
   filter?: { match: Matcher; targets: string[] | 'any' };
   correlation?: { type: CorrelationType; refs: string[]; groupBy: string[]; timespanMs: number; condition: CountCondition; valueField: string | null; aliases: Record<string, Record<string, string>>; generate: boolean };
   ownHash: string;

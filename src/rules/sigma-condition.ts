@@ -6,7 +6,7 @@
 // Names are search identifiers; a pattern may use `*`. `them` and patterns skip names starting
 // with `_` (a pattern that itself starts with `_` may match them).
 import { RuleCompileError } from './rule-errors.js';
-import { andConstraint, orConstraint, type CompiledItem, type EqConstraint, type EventLike, type Matcher } from './sigma-matcher.js';
+import { andConstraint, orConstraint, type CompiledItem, type EventLike, type Matcher } from './sigma-matcher.js';
 
 export type ConditionNode =
   | { t: 'id'; name: string }
@@ -153,4 +153,3 @@ export function compileCondition(node: ConditionNode, sels: ReadonlyMap<string, 
   }
 }
 
-export type { EqConstraint };

@@ -70,15 +70,18 @@ interface ValueSpec {
   negate: boolean;
 }
 
-/** What the index may use: the item requires `field` (lowercased text) to be one of `values`. */
+/** One indexable requirement: `field` (lowercased text) is one of `values`. */
 export interface EqConstraint {
   field: string;
   values: string[];
 }
 
+/** What the index may use: the matcher can only be true if one of these holds (null: unknown). */
+export type Constraint = EqConstraint[] | null;
+
 export interface CompiledItem {
   match: Matcher;
-  eq: EqConstraint | null;
+  eq: Constraint;
 }
 
 const COMPARE: Record<string, (a: number, b: number) => boolean> = {
@@ -269,7 +272,7 @@ export function compileItem(key: string, raw: unknown, path: (string | number)[]
   } else {
     match = (ev) => { const fv = getter(ev); for (const s of specs) if (matchOne(s, fv, ev)) return true; return false; };
   }
-  const eq = eqValues && eqValues.length && !(all && eqValues.length > 1) ? { field, values: eqValues } : null;
+  const eq = eqValues && eqValues.length && !(all && eqValues.length > 1) ? [{ field, values: eqValues }] : null;
   return { match, eq };
 }
 
@@ -298,23 +301,32 @@ export function compileKeywords(raw: unknown, path: (string | number)[]): Compil
   return { match: (ev) => anyLeaf(ev, 0), eq: null };
 }
 
-/** Merge per-item index constraints under AND: any one of them is a valid requirement. */
-export function andConstraint(cs: (EqConstraint | null)[], prefer: string[]): EqConstraint | null {
-  const present = cs.filter((c): c is EqConstraint => c !== null);
-  if (!present.length) return null;
-  for (const f of prefer) {
-    const c = present.find((x) => x.field === f);
-    if (c) return c;
+/** Under AND any one child's requirement is valid: take the most selective (preferred fields first). */
+export function andConstraint(cs: Constraint[], prefer: string[]): Constraint {
+  let best: EqConstraint[] | null = null;
+  let bestScore = Infinity;
+  for (const c of cs) {
+    if (!c) continue;
+    const rank = Math.max(...c.map((x) => (prefer.includes(x.field) ? prefer.indexOf(x.field) : prefer.length)));
+    const score = rank * 1e6 + c.reduce((n, x) => n + x.values.length, 0);
+    if (score < bestScore) {
+      bestScore = score;
+      best = c;
+    }
   }
-  return present.reduce((a, b) => (b.values.length < a.values.length ? b : a));
+  return best;
 }
 
-/** Under OR every branch must constrain the same field; the allowed values are the union. */
-export function orConstraint(cs: (EqConstraint | null)[]): EqConstraint | null {
+/** Under OR every branch needs a requirement; the result is any of them (same fields merged). */
+export function orConstraint(cs: Constraint[]): Constraint {
   if (!cs.length || cs.some((c) => c === null)) return null;
-  const f = cs[0]!.field;
-  if (cs.some((c) => c!.field !== f)) return null;
-  return { field: f, values: [...new Set(cs.flatMap((c) => c!.values))] };
+  const byField = new Map<string, Set<string>>();
+  for (const c of cs) for (const x of c!) {
+    const set = byField.get(x.field) ?? new Set<string>();
+    for (const v of x.values) set.add(v);
+    byField.set(x.field, set);
+  }
+  return [...byField].map(([field, values]) => ({ field, values: [...values] }));
 }
 
 /** A selection (search identifier): a map (AND of items), a list of maps (OR), or keywords. */
