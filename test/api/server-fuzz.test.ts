@@ -77,7 +77,7 @@ describe('fuzzed requests never produce a 5xx', () => {
       }),
       { numRuns: 150 },
     );
-  });
+  }, 180_000);
 
   it('query strings on list and rules routes', async () => {
     const paths = ['/v1/rules', '/v1/alerts', '/v1/actions', '/v1/decisions', '/v1/alerts/feed', '/readyz', '/healthz'];
@@ -88,7 +88,7 @@ describe('fuzzed requests never produce a 5xx', () => {
       }),
       { numRuns: 200 },
     );
-  });
+  }, 180_000);
 
   it('arbitrary paths and methods', async () => {
     await fc.assert(
@@ -102,7 +102,7 @@ describe('fuzzed requests never produce a 5xx', () => {
       ),
       { numRuns: 150 },
     );
-  });
+  }, 180_000);
 
   it('the server is still alive and answering', async () => {
     const res = await fetch(svc.url + '/healthz');
