@@ -64,6 +64,8 @@ export const configSchema = z.strictObject({
       max_line_bytes: z.number().int().min(256).max(1024 * 1024).default(64 * 1024),
       fingerprint_secret: z.string().min(16).optional(), // default: generated into data_dir
       input_format: z.enum(['auto', 'authwatch', 'nginx', 'envoy', 'kong']).default('auto'),
+      // observer.name for gateway log formats that do not name their instance (docs/adapters.md)
+      observer_names: z.strictObject({ nginx: z.string().min(1).optional(), envoy: z.string().min(1).optional(), kong: z.string().min(1).optional() }).prefault({}),
     })
     .prefault({}),
   route_policy: z
