@@ -25,7 +25,7 @@ function algEvent(ip: string, i = 0): Record<string, unknown> {
 async function post(body: string | Buffer, contentType: string, tok: string | null = token) {
   const headers: Record<string, string> = { 'content-type': contentType };
   if (tok) headers.authorization = `Bearer ${tok}`;
-  return getJson(svc.url + '/v1/events', { method: 'POST', headers, body });
+  return getJson(svc.url + '/v1/events', { method: 'POST', headers, body: typeof body === 'string' ? body : new Uint8Array(body) });
 }
 
 function algAlertIps(): string[] {

@@ -2,7 +2,7 @@
 // declared access rule), the error mapping (clients get {code, message}, never internals),
 // rate limits, request logs without secrets, metrics by route template, the OpenAPI document,
 // and the route plugins of each area under /v1.
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -59,7 +59,7 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<A
     // answered by fastify with the path echoed back, token and all.
     frameworkErrors: (err, _request, reply) => {
       const code: ErrorCode = err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'NOT_FOUND' : err.code === 'FST_ERR_BAD_URL' ? 'BAD_REQUEST' : 'INTERNAL';
-      reply.code(ERROR_CODES[code].status).type('application/json; charset=utf-8').send({ code, message: ERROR_CODES[code].message });
+      (reply as FastifyReply).code(ERROR_CODES[code].status).type('application/json; charset=utf-8').send({ code, message: ERROR_CODES[code].message });
     },
   });
 
