@@ -137,7 +137,7 @@ function storeWriteCost(sync: 'FULL' | 'NORMAL', n: number): { p50: number; p99:
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), perSec: (n / total) * 1000 };
 }
 
-async function serverMain(o: { alerts: number; seconds: number; rate: number; concurrency: number }): Promise<void> {
+async function serverMain(o: { alerts: number; seconds: number; rate: number; concurrency: number; ingest: boolean }): Promise<void> {
   const facts = machineFacts();
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-api-'));
   const { loadConfig } = await import('../src/config/config.js');
@@ -162,12 +162,15 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
   let ingesting = true;
   const ingestBatch = 50;
   const ingestEveryMs = 50; // ~1,000 events/s offered
+  const batchMs: number[] = [];
   const ingestLoop = (async () => {
-    while (ingesting) {
+    while (ingesting && o.ingest) {
       const lines: string[] = [];
       for (let k = 0; k < ingestBatch; k++) lines.push(gen.next().value as string);
+      const t0 = performance.now();
       ingested += app.pipeline.ingestLines(lines, { source: 'http', name: 'bench' }).accepted;
       app.pipeline.tick(Date.UTC(2026, 10, 26) + ingested * 500);
+      batchMs.push(performance.now() - t0);
       await new Promise((r) => setTimeout(r, ingestEveryMs));
     }
   })();
@@ -216,7 +219,9 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
     [
       `machine: ${facts.cpuModel}, ${facts.cores} cores (shared with other work; load ${facts.loadAvg.join(' ')}), node ${facts.node}`,
       `server: createApp/buildServer (real bearer-token verification, rate limit raised), ${o.alerts} alerts seeded, loopback HTTP/1.1 keep-alive`,
-      `ingest beside the load: ${ingested} events accepted through the pipeline (${feedGrowth} alert changes written) during ${(2 * o.seconds).toFixed(0)}s`,
+      o.ingest
+        ? `ingest beside the load: ${ingested} events accepted through the pipeline (${feedGrowth} alert changes written) during ${(2 * o.seconds).toFixed(0)}s; one ${ingestBatch}-event batch blocks the server's event loop p50 ${batchMs.length ? percentile(batchMs, 50).toFixed(1) : '-'} ms, p99 ${batchMs.length ? percentile(batchMs, 99).toFixed(1) : '-'} ms`
+        : 'no ingest beside the load (--no-ingest)',
       `client: separate process, paced ${Math.max(o.concurrency, 64)} workers, closed loop ${o.concurrency} workers, routes rotated list / list?level&status / feed (random cursor)`,
       `paced: ${paced.requests} requests, errors ${paced.errors}, statuses ${JSON.stringify(paced.statuses)}`,
       `closed: ${closed.requests} requests, errors ${closed.errors}, statuses ${JSON.stringify(closed.statuses)}`,
@@ -232,6 +237,7 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
       paced_rate: o.rate,
       concurrency: o.concurrency,
       ingested_events: ingested,
+      ingest_beside_load: o.ingest,
       cores: facts.cores,
       cpu: facts.cpuModel,
       load_avg_1m: facts.loadAvg[0],
@@ -252,6 +258,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: QUICK ? '3' : '10' },
     rate: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '16' },
+    'no-ingest': { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
@@ -259,5 +266,5 @@ const { values } = parseArgs({
 if (values.client) {
   await clientMain({ url: values.url!, token: values.token!, seconds: Number(values.seconds), rate: Number(values.rate), concurrency: Number(values.concurrency), head: Number(values.head) });
 } else {
-  await serverMain({ alerts: Number(values.alerts), seconds: Number(values.seconds), rate: Number(values.rate), concurrency: Number(values.concurrency) });
+  await serverMain({ alerts: Number(values.alerts), seconds: Number(values.seconds), rate: Number(values.rate), concurrency: Number(values.concurrency), ingest: !values['no-ingest'] });
 }
