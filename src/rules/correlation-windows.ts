@@ -12,6 +12,8 @@ export interface Overflow {
   vm?: Map<string, number>;
   /** value_count: a lower bound of the oldest time in vm, so most events skip the expiry walk */
   vlow?: number;
+  /** value_count: the value inserted last (the map's newest entry) */
+  vlast?: string;
   /** temporal: newest time each source position was seen */
   seen?: number[];
   /** temporal_ordered: per position, the latest start of a chain completed up to that position */
@@ -203,6 +205,7 @@ export function dropOld(o: Overflow, limit: number): void {
         break;
       }
       o.vm.delete(v);
+      if (v === o.vlast) o.vlast = undefined;
     }
     o.vlow = low;
   }

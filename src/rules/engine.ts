@@ -35,8 +35,8 @@ interface CorrRuntime {
   rule: CompiledCorrelation;
   windows: CorrelationWindows;
   /** per source rule index: getters of the group-by fields and of the value_count field */
-  groupGetters: Map<number, { names: string[]; fields: string[]; getters: Getter[] }>;
-  valueGetters: Map<number, Getter>;
+  groupGetters: ({ names: string[]; fields: string[]; getters: Getter[] } | undefined)[];
+  valueGetters: (Getter | undefined)[];
   /** per source rule index: its positions in `rules` (temporal) */
   positions: Map<number, number[]>;
   /** how many recent event ids a window keeps for evidence: enough for the threshold, at most EVIDENCE_MAX_IDS */
@@ -138,13 +138,13 @@ class Engine implements RuleEngine {
         const rt: CorrRuntime = {
           rule: r,
           windows: new CorrelationWindows(r.timespanMs),
-          groupGetters: new Map(),
-          valueGetters: new Map(),
+          groupGetters: [],
+          valueGetters: [],
           positions: new Map(),
           idCap: evidenceCap(r),
         };
-        for (const [src, fields] of r.groupFields) rt.groupGetters.set(src, { names: r.info.group_by, fields, getters: fields.map(fieldGetter) });
-        for (const [src, f] of r.valueFields) rt.valueGetters.set(src, fieldGetter(f));
+        for (const [src, fields] of r.groupFields) rt.groupGetters[src] = { names: r.info.group_by, fields, getters: fields.map(fieldGetter) };
+        for (const [src, f] of r.valueFields) rt.valueGetters[src] = fieldGetter(f);
         r.sources.forEach((s, pos) => rt.positions.set(s, [...(rt.positions.get(s) ?? []), pos]));
         this.corr[r.index] = rt;
         this.corrList.push(rt);
@@ -298,7 +298,7 @@ class Engine implements RuleEngine {
   /** A match of source rule `src` reaches correlation c. `up` is the group of an upstream correlation alert. */
   private feed(rt: CorrRuntime, src: number, ev: AwEvent, t: number, up: Group | null): void {
     const c = rt.rule;
-    const gg = rt.groupGetters.get(src)!;
+    const gg = rt.groupGetters[src]!;
     const values: GroupValue[] = new Array(gg.fields.length);
     for (let i = 0; i < gg.fields.length; i++) {
       const f = gg.fields[i];
@@ -355,15 +355,21 @@ class Engine implements RuleEngine {
     if (t <= limit) return this.metric(rt, o, limit); // late and already outside the window
     insertSorted(o, t);
     if (c.type === 'value_count') {
-      const v = groupValue(rt.valueGetters.get(src)!(ev as EventLike));
+      const v = groupValue(rt.valueGetters[src]!(ev as EventLike));
       const text = v === null ? null : String(v);
       if (text !== null) {
         const vm = (o.vm ??= new Map());
-        const prev = vm.get(text);
-        // re-insert so the map stays ordered by newest time (oldest values expire from the front)
-        if (prev === undefined || t >= prev) {
-          vm.delete(text);
-          vm.set(text, t);
+        if (text === o.vlast) {
+          // already the newest entry: updating in place keeps the time order (the common case)
+          if (t >= vm.get(text)!) vm.set(text, t);
+        } else {
+          const prev = vm.get(text);
+          // re-insert so the map stays ordered by newest time (oldest values expire from the front)
+          if (prev === undefined || t >= prev) {
+            vm.delete(text);
+            vm.set(text, t);
+            o.vlast = text;
+          }
         }
         if (o.vlow === undefined || t < o.vlow) o.vlow = t;
       }
