@@ -125,6 +125,26 @@ describe('rate limits', () => {
   });
 });
 
+describe('failed-credential limit per address', () => {
+  it('past the budget of failed checks an address gets 429 before any verification', async () => {
+    const limited = await startService({ 'http.rate_limit.max': 3, 'http.rate_limit.window': '1m' });
+    try {
+      const bad = { authorization: 'Bearer not.a.token' };
+      const statuses = [];
+      for (let i = 0; i < 4; i++) statuses.push((await getJson(limited.url + '/v1/rules', { headers: bad })).status);
+      expect(statuses).toEqual([401, 401, 401, 429]);
+      const good = await getJson(limited.url + '/v1/rules', { headers: { authorization: `Bearer ${await limited.mint(['rules:admin'])}` } });
+      expect(good.status).toBe(429);
+      expect(Number(good.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(good.body).toEqual({ code: 'RATE_LIMITED', message: ERROR_CODES.RATE_LIMITED.message });
+      // public routes stay reachable
+      expect((await getJson(limited.url + '/healthz')).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
 describe('fail-closed routes and error mapping', () => {
   it('a route without an access rule is refused; errors show no internals', async () => {
     const fakeToken = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJsZWFrIn0.c2lnbmF0dXJlLWxlYWs';

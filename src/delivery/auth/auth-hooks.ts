@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config/config.js';
 import { AppError } from '../../errors.js';
+import { parseDuration } from '../../util/duration.js';
 import type { AuthResult } from '../../events/event.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -53,8 +54,45 @@ const missing = () => new AppError('UNAUTHORIZED', undefined, { 'www-authenticat
 const invalid = () => new AppError('INVALID_TOKEN', undefined, { 'www-authenticate': challenge('error="invalid_token"') });
 const invalidRequest = (message: string) => new AppError('BAD_REQUEST', message, { 'www-authenticate': challenge('error="invalid_request"') });
 
+/**
+ * Failed credential checks per client address. The request rate limiter counts only requests
+ * that passed authentication (it keys by client id); this bounds guessing: past the same budget
+ * of failures in the window, an address gets 429 before any signature is checked.
+ */
+class FailureLimiter {
+  private readonly hits = new Map<string, { count: number; resetAt: number }>();
+  constructor(
+    private readonly max: number,
+    private readonly windowMs: number,
+    private readonly maxAddresses = 50_000,
+  ) {}
+
+  /** seconds until the address may try again, or 0 when it is under the budget */
+  retryAfter(ip: string, now = Date.now()): number {
+    const e = this.hits.get(ip);
+    if (!e || e.resetAt <= now || e.count < this.max) return 0;
+    return Math.max(1, Math.ceil((e.resetAt - now) / 1000));
+  }
+
+  fail(ip: string, now = Date.now()): void {
+    let e = this.hits.get(ip);
+    if (!e || e.resetAt <= now) {
+      if (this.hits.size >= this.maxAddresses) {
+        for (const [k, v] of this.hits) if (v.resetAt <= now) this.hits.delete(k);
+        // still full of live entries: drop the oldest (Map keeps insertion order)
+        if (this.hits.size >= this.maxAddresses) this.hits.delete(this.hits.keys().next().value as string);
+      }
+      e = { count: 0, resetAt: now + this.windowMs };
+      this.hits.delete(ip);
+      this.hits.set(ip, e);
+    }
+    e.count++;
+  }
+}
+
 export function installAuth(app: FastifyInstance, o: AuthHookOptions): void {
   const bouncerKeyHashes = o.config.bouncers.api_keys.map((k) => createHash('sha256').update(k).digest());
+  const failures = new FailureLimiter(o.config.http.rate_limit.max, parseDuration(o.config.http.rate_limit.window));
 
   app.decorateRequest('principal', null as unknown as Principal);
   app.decorateRequest('authOutcome', undefined);
@@ -72,6 +110,8 @@ export function installAuth(app: FastifyInstance, o: AuthHookOptions): void {
     }
     if (request.is404) return; // the not-found handler answers 404; nothing to protect
     if (access === 'public') return;
+    const wait = failures.retryAfter(request.ip);
+    if (wait > 0) throw new AppError('RATE_LIMITED', undefined, { 'retry-after': String(wait) });
     if (access === 'bouncer') return checkBouncer(request);
     if (!access || typeof access !== 'object' || typeof access.scope !== 'string') {
       o.logger.error({ route: request.routeOptions.url }, 'route has no access rule; refusing (fail closed)');
@@ -91,6 +131,7 @@ export function installAuth(app: FastifyInstance, o: AuthHookOptions): void {
   app.addHook('onResponse', async (request, reply) => {
     const out = request.authOutcome;
     if (!out) return;
+    if (out.result !== 'ok' && out.result !== 'insufficient_scope' && out.result !== 'jwks_unavailable') failures.fail(request.ip);
     o.metrics.apiAuth.inc({ result: out.result });
     o.selfMonitor?.record(selfEvent(request, reply, out));
   });
