@@ -32,13 +32,18 @@ const rulesDir = resolve(values.rules ?? 'rules');
 const LATENESS_MS = Number(values.lateness ?? 30_000);
 const log = (s: string) => process.stderr.write(s + '\n');
 
-const loaded = loadRuleSet(rulesDir, { includeExperimental: true });
-if (loaded.errors.length) {
-  log(`rule load errors in ${rulesDir}: ${JSON.stringify(loaded.errors.slice(0, 5))}`);
+// the default load (stable rules, what the service runs) and the whole pack with experimental rules
+const loaded = loadRuleSet(rulesDir);
+const loadedAll = loadRuleSet(rulesDir, { includeExperimental: true });
+if (loaded.errors.length || loadedAll.errors.length) {
+  log(`rule load errors in ${rulesDir}: ${JSON.stringify([...loaded.errors, ...loadedAll.errors].slice(0, 5))}`);
   process.exit(1);
 }
 const ruleset = loaded.ruleset;
-const kinds = ruleset.infos.reduce<Record<string, number>>((m, r) => ((m[r.kind] = (m[r.kind] ?? 0) + 1), m), {});
+const rulesetAll = loadedAll.ruleset;
+const countKinds = (rs: typeof ruleset) => rs.infos.reduce<Record<string, number>>((m, r) => ((m[r.kind] = (m[r.kind] ?? 0) + 1), m), {});
+const kinds = countKinds(ruleset);
+const kindsAll = countKinds(rulesetAll);
 
 log(`generating ${N} events ...`);
 const lines = [...authwatchLines(N, { jitterMs: 200 })];
@@ -54,8 +59,8 @@ function timeBareParse(): number {
 }
 
 type EngineRun = { ms: number; alerts: number; stats: ReturnType<ReturnType<typeof createEngine>['stats']> };
-function timeEngine(latenessMs = LATENESS_MS): EngineRun {
-  const engine = createEngine(ruleset, { allowedLatenessMs: latenessMs, maxGroupKeys: 1_000_000 });
+function timeEngine(rs: typeof ruleset): EngineRun {
+  const engine = createEngine(rs, { allowedLatenessMs: LATENESS_MS, maxGroupKeys: 1_000_000 });
   const ids = new Set<string>();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < lines.length; i++) {
@@ -71,29 +76,26 @@ function timeEngine(latenessMs = LATENESS_MS): EngineRun {
 
 // warm up both paths, then alternate runs and keep the best of each
 timeBareParse();
-timeEngine();
+timeEngine(ruleset);
 let bestParse = Infinity;
-// a short lateness (1 s, above the generator's 200 ms jitter) buffers ~1 s of events instead of 30 s:
-// it shows what holding events for the lateness costs (old-generation GC)
-const SHORT_LATENESS_MS = 1000;
 let best: EngineRun = { ms: Infinity, alerts: 0, stats: undefined as unknown as EngineRun['stats'] };
-let bestShort: EngineRun = { ...best };
+let bestAll: EngineRun = { ...best };
 for (let r = 0; r < RUNS; r++) {
   bestParse = Math.min(bestParse, timeBareParse());
-  const e = timeEngine();
+  const e = timeEngine(ruleset);
   if (e.ms < best.ms) best = e;
-  const f = timeEngine(SHORT_LATENESS_MS);
-  if (f.ms < bestShort.ms) bestShort = f;
+  const f = timeEngine(rulesetAll);
+  if (f.ms < bestAll.ms) bestAll = f;
 }
-const shortRate = (N / bestShort.ms) * 1000;
+const allRate = (N / bestAll.ms) * 1000;
 const parseRate = (N / bestParse) * 1000;
 const engineRate = (N / best.ms) * 1000;
 // engine cost = (parse + engine) - bare parse, both best-of-runs in this process
 const engineOnlyMs = Math.max(1e-9, best.ms - bestParse);
 const engineOnlyRate = (N / engineOnlyMs) * 1000;
 log(`bare JSON.parse: ${Math.round(parseRate).toLocaleString()} events/s`);
-log(`JSON.parse + engine: ${Math.round(engineRate).toLocaleString()} events/s (ratio ${(engineRate / parseRate).toFixed(2)}), ${best.alerts} alerts`);
-log(`JSON.parse + engine, lateness ${SHORT_LATENESS_MS} ms: ${Math.round(shortRate).toLocaleString()} events/s (ratio ${(shortRate / parseRate).toFixed(2)}), ${bestShort.alerts} alerts`);
+log(`JSON.parse + engine (default pack, stable rules): ${Math.round(engineRate).toLocaleString()} events/s (ratio ${(engineRate / parseRate).toFixed(2)}), ${best.alerts} alerts`);
+log(`JSON.parse + engine, with experimental rules too: ${Math.round(allRate).toLocaleString()} events/s (ratio ${(allRate / parseRate).toFixed(2)}), ${bestAll.alerts} alerts`);
 log(`engine alone (total minus bare parse): ${Math.round(engineOnlyRate).toLocaleString()} events/s; lateness ${LATENESS_MS} ms, ${best.stats.groupKeys} group keys at end`);
 
 // ---- memory per million tracked group keys -------------------------------------------------
@@ -142,11 +144,11 @@ const mbPerMillion = ((after - before) / tracked) * 1e6 / 2 ** 20;
 log(`flood: ${tracked.toLocaleString()} group keys tracked, heap +${((after - before) / 2 ** 20).toFixed(1)} MB → ${mbPerMillion.toFixed(1)} MB per million keys${gc ? '' : ' (no --expose-gc: approximate)'}`);
 
 const m = machineFacts();
-log(`conditions: ${m.cpuModel} x${m.cores}, Node ${m.node}, ${N} events (${(bytes / 2 ** 20).toFixed(1)} MiB), rules ${JSON.stringify(kinds)} from ${rulesDir}, best of ${RUNS}`);
+log(`conditions: ${m.cpuModel} x${m.cores}, Node ${m.node}, ${N} events (${(bytes / 2 ** 20).toFixed(1)} MiB), rules ${JSON.stringify(kinds)} (with experimental ${JSON.stringify(kindsAll)}) from ${rulesDir}, lateness ${LATENESS_MS} ms, best of ${RUNS}`);
 
 const figures: Figure[] = [
-  figureWithBaseline({ metric: `JSON.parse + engine, whole pack, lateness ${LATENESS_MS / 1000} s`, value: engineRate, unit: 'events/s' }, { metric: 'bare JSON.parse', value: parseRate, unit: 'events/s' }, { aim: 'ratio ≥ 0.5' }),
-  figureWithBaseline({ metric: `JSON.parse + engine, whole pack, lateness ${SHORT_LATENESS_MS / 1000} s`, value: shortRate, unit: 'events/s' }, { metric: 'bare JSON.parse', value: parseRate, unit: 'events/s' }, { note: 'same input; only ~1 s of events buffered' }),
+  figureWithBaseline({ metric: 'JSON.parse + engine, default pack (stable rules)', value: engineRate, unit: 'events/s' }, { metric: 'bare JSON.parse', value: parseRate, unit: 'events/s' }, { aim: 'ratio ≥ 0.5' }),
+  figureWithBaseline({ metric: 'JSON.parse + engine, pack incl. experimental rules', value: allRate, unit: 'events/s' }, { metric: 'bare JSON.parse', value: parseRate, unit: 'events/s' }, { note: JSON.stringify(kindsAll) }),
   { metric: 'engine alone (total minus bare parse)', value: engineOnlyRate, unit: 'events/s' },
   { metric: 'memory per million tracked group keys', value: mbPerMillion, unit: 'MB', aim: '≤ 100 MB', note: gc ? 'heap delta after gc' : 'heap delta without --expose-gc (approximate)' },
 ];

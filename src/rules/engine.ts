@@ -244,7 +244,9 @@ class Engine implements RuleEngine {
 
   /** The open suppression window of rule r for key at time t, if any. */
   private openAlert(r: CompiledRule, key: string, t: number): AlertState | undefined {
-    const a = this.open[r.index].get(key);
+    const m = this.open[r.index];
+    if (m.size === 0) return undefined;
+    const a = m.get(key);
     if (a === undefined) return undefined;
     if (t >= a.end) {
       this.open[r.index].delete(key);
