@@ -21,7 +21,7 @@ describe.skipIf(!brokers)('kafka worker crash safety', () => {
     const dataDir = join(base, 'data');
     const cfgFile = t.writeConfigFile(base);
     const cfg = t.config(dataDir);
-    const lines = longerMixedLines(3);
+    const lines = longerMixedLines(2);
     const expected = project(replayAlerts(lines, cfg));
     expect(expected.length).toBeGreaterThan(30);
     await createTopics(brokers!, [{ topic: cfg.kafka.topics.events, partitions: 3 }]);
@@ -34,7 +34,7 @@ describe.skipIf(!brokers)('kafka worker crash safety', () => {
       const ready = await Promise.race([w.ready, new Promise<boolean>((r) => setTimeout(() => r(false), 60_000))]);
       expect(ready, `worker ${k} did not start: ${w.stderr()}`).toBe(true);
       // a random moment: during the group join, the catch-up, a transaction or a snapshot
-      await new Promise((r) => setTimeout(r, 300 + rnd() * 5000));
+      await new Promise((r) => setTimeout(r, 300 + rnd() * 4000));
       w.child.kill('SIGKILL');
       await w.exited;
       progress.push(await committedTotal(brokers!, cfg.kafka.group_id, cfg.kafka.topics.events));

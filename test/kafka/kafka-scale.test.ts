@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { kafkaBrokers } from '../support/env.js';
 import {
-  createTopics, kafkaTestConfig, longerMixedLines, materialiseAlerts, produceLines, project, readTopic, replayAlerts,
+  committedTotal, createTopics, kafkaTestConfig, longerMixedLines, materialiseAlerts, produceLines, project, readTopic, replayAlerts,
   spawnWorker, tempDir, waitUntil, type SpawnedWorker,
 } from './kafka-helpers.js';
 
@@ -33,7 +33,8 @@ describe.skipIf(!brokers)('kafka scale-out', () => {
         got = project(materialiseAlerts(await readTopic(brokers!, cfg.kafka.topics.alerts), base));
         return JSON.stringify(got) === JSON.stringify(expected);
       }, 150_000, 2000);
-      expect(got).toEqual(expected);
+      const diag = `committed ${await committedTotal(brokers!, cfg.kafka.group_id, cfg.kafka.topics.events)} of ${lines.length}; ` + workers.map((w, i) => `worker ${i}: ${w.stderr().split('\n').slice(-8).join('\n')}`).join('\n');
+      expect(got, diag).toEqual(expected);
     } finally {
       for (const w of workers) w.child.kill('SIGTERM');
       const codes = await Promise.all(workers.map((w) => w.exited));

@@ -254,20 +254,22 @@ export class KafkaWorker {
     // from committed offsets, which are only ever snapshot offsets, so in-memory progress past
     // the last snapshot must be dropped with it.
     this.parts.clear();
-    for (const p of partitions) {
-      this.parts.set(p, {
-        partition: p,
-        engine: null,
-        nextOffset: 0n,
-        high: 0n,
-        batchesSinceSnapshot: 0,
-        lastSnapshotAt: this.now(),
-        lastInputAt: this.now(),
-        ticked: false,
-        busy: Promise.resolve(),
-      });
-    }
+    for (const p of partitions) this.parts.set(p, this.freshPartition(p));
     this.log.info({ partitions }, 'rule partitions assigned');
+  }
+
+  private freshPartition(partition: number): RulePartition {
+    return {
+      partition,
+      engine: null,
+      nextOffset: 0n,
+      high: 0n,
+      batchesSinceSnapshot: 0,
+      lastSnapshotAt: this.now(),
+      lastInputAt: this.now(),
+      ticked: false,
+      busy: Promise.resolve(),
+    };
   }
 
   private withPartition(p: RulePartition, fn: () => Promise<void>): Promise<void> {
@@ -277,12 +279,21 @@ export class KafkaWorker {
   }
 
   private async ruleBatch(batch: InBatch, ctx: BatchContext): Promise<void> {
-    const p = this.parts.get(batch.partition);
-    if (!p || this.stopping) return;
-    await this.withPartition(p, async () => {
+    if (this.stopping) return;
+    let p = this.parts.get(batch.partition);
+    if (!p) {
+      // a batch for a partition the join event did not announce: restore it like any other
+      p = this.freshPartition(batch.partition);
+      this.parts.set(batch.partition, p);
+    }
+    const part = p;
+    await this.withPartition(part, async () => {
+      const p = part;
       if (ctx.isStale() || this.parts.get(batch.partition) !== p) return;
       if (!p.engine) {
+        await ctx.heartbeat();
         await this.restorePartition(p);
+        await ctx.heartbeat();
         return; // the seek made this batch stale; the next fetch starts at the restart point
       }
       const end = this.d.metrics.kafkaBatchSeconds.startTimer();
