@@ -98,5 +98,7 @@ describe('/v1/actions', () => {
     const r = await call(`${h.url}/v1/actions?alert=${a.id}`, { headers: reader });
     expect(r.body.items).toHaveLength(1);
     expect(r.body.items[0]).toMatchObject({ target: '203.0.113.77', status: 'proposed', alert: a.id, scenario: 'token-spray', approval: 'required' });
+    const one = await call(`${h.url}/v1/alerts/${a.id}`, { headers: h.as('siem', ['alerts:read']) });
+    expect(one.body.actions).toEqual([{ id: r.body.items[0].id, type: 'block_ip', target: '203.0.113.77', status: 'proposed', expires_at: null }]);
   });
 });

@@ -46,6 +46,27 @@ export const alertSchema = {
   },
 } as const;
 
+/** GET /alerts/{id} adds the actions the alert's rule proposed (lists leave them out: use /actions?alert=). */
+const alertWithActionsSchema = {
+  ...alertSchema,
+  properties: {
+    ...alertSchema.properties,
+    actions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'string' },
+          type: { type: 'string' },
+          target: { type: 'string' },
+          status: { type: 'string' },
+          expires_at: { type: ['string', 'null'] },
+        },
+      },
+    },
+  },
+} as const;
+
 const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
 const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema } as const;
 
@@ -281,13 +302,13 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
     '/alerts/:id',
     {
       config: { access: { scope: 'alerts:read' } },
-      schema: { tags: ['alerts'], summary: 'One alert', params: idParams, querystring: { type: 'object', properties: { format: formatQuery } }, response: { 200: alertSchema, ...errors } },
+      schema: { tags: ['alerts'], summary: 'One alert, with the actions it proposed', params: idParams, querystring: { type: 'object', properties: { format: formatQuery } }, response: { 200: alertWithActionsSchema, ...errors } },
     },
     async (req: FastifyRequest<{ Params: { id: string }; Querystring: { format?: AlertFormat } }>, reply) => {
       const a = store.getAlert(req.params.id);
       if (!a) throw new AppError('NOT_FOUND', 'No alert with this id.');
       const format = pickFormat(req.query.format, req.headers.accept);
-      if (format === 'json') return a;
+      if (format === 'json') return { ...a, actions: store.listActions({ alert: a.id }, 20).items };
       if (format === 'ndjson') return reply.type(FORMAT_CONTENT_TYPE.ndjson).send(JSON.stringify(a) + '\n');
       if (format === 'cef') return reply.type(FORMAT_CONTENT_TYPE.cef).send(toCef(a) + '\n');
       return sendFormatted(reply, format, renderAlert(a, format));
