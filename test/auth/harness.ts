@@ -19,12 +19,12 @@ export interface TestService {
 
 export const ALL_SCOPES = ['events:write', 'alerts:read', 'alerts:write', 'actions:read', 'actions:write', 'rules:admin'];
 
-export async function startService(overrides: Record<string, unknown> = {}, o: { dir?: string } = {}): Promise<TestService> {
+export async function startService(overrides: Record<string, unknown> = {}, o: { dir?: string; selfMonitorIntervalMs?: number } = {}): Promise<TestService> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'aw-api-'));
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void logs.push(s) } });
   const config = loadConfig({ env: {}, overrides: { data_dir: dir, 'http.port': 0, 'rules.watch': false, ...overrides } });
-  const app = await createApp(config, { logger, selfMonitorIntervalMs: 50 });
+  const app = await createApp(config, { logger, selfMonitorIntervalMs: o.selfMonitorIntervalMs ?? 50 });
   const url = await app.listen();
   return {
     app,
