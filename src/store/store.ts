@@ -765,7 +765,7 @@ export class Store implements AlertSink, RejectSink {
 
   /** A CrowdSec bouncer's position, keyed by a hash of its API key (the key itself is never stored). */
   bouncerCursor(apiKey: string): number | null {
-    const r = this.db.prepare<[string], { seq: number }>('SELECT seq FROM bouncer_cursors WHERE key_hash = ?').get(bouncerKeyHash(apiKey));
+    const r = this.cached<{ seq: number }>('SELECT seq FROM bouncer_cursors WHERE key_hash = ?').get(bouncerKeyHash(apiKey));
     return r ? r.seq : null;
   }
 
