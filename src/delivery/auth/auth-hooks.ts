@@ -125,7 +125,10 @@ export function installAuth(app: FastifyInstance, o: AuthHookOptions): void {
     const ct = request.headers['content-type'] ?? '';
     if (!ct.toLowerCase().startsWith('application/x-www-form-urlencoded')) return;
     const body = request.body as Record<string, unknown> | null;
-    if (body && typeof body === 'object' && 'access_token' in body) throw invalidRequest('More than one credential was presented.');
+    if (body && typeof body === 'object' && 'access_token' in body) {
+      if (request.authOutcome) Object.assign(request.authOutcome, { result: 'other', detail: 'token in a form body as well' });
+      throw invalidRequest('More than one credential was presented.');
+    }
   });
 
   app.addHook('onResponse', async (request, reply) => {
