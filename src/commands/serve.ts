@@ -44,7 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const url = await app.listen();
   const how =
     config.auth.mode === 'dev'
-      ? `Mint a token:  TOKEN=$(npx authwatch token --scope "events:write alerts:read"${values.data ? ` --data ${values.data}` : ''})\n` +
+      ? `Mint a token:  TOKEN=$(npx authwatch token --scope "events:write alerts:read"${values.config ? ` --config ${values.config}` : ''}${values.data ? ` --data ${values.data}` : ''})\n` +
         `Then:          curl -H "Authorization: Bearer $TOKEN" ${url}/v1/alerts\n`
       : `Tokens come from ${config.auth.issuer} (audience ${config.auth.audience}).\n`;
   process.stdout.write(`authwatch listening on ${url}  (API docs: ${url}/docs, data: ${config.data_dir})\n${how}`);
