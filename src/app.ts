@@ -21,6 +21,7 @@ import { loadRuleSet } from './rules/rule-loader.js';
 import type { RuleEngine, RuleLoadError } from './rules/types.js';
 import { createRulesController, type EngineBuilder, type ManagedRulesController } from './rules-controller.js';
 import { openStore, type Store } from './store/store.js';
+import { startKafka } from './sources/kafka/start-kafka.js';
 import { createBackground, type Background } from './jobs/background.js';
 import { TokenKidIndex } from './monitors/kid-index.js';
 import { parseDuration } from './util/duration.js';
@@ -161,7 +162,15 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       }
       selfMonitor.start();
       background.start();
-      // Kafka (engineer E): if (config.kafka.brokers.length) app.onShutdown(await startKafka(app));
+      // Kafka (engineer E): the worker (docs/kafka.md) on the same store; its stop runs before the store closes.
+      if (config.kafka.brokers.length) {
+        const kafka = await startKafka({ config, store, metrics, logger: logger.child({ component: 'kafka' }) });
+        app.onShutdown(() => kafka.stop());
+        void kafka.failed.then((err) => {
+          logger.fatal({ err: { message: err.message } }, 'kafka consumer stopped for good; shutting down');
+          void app.close();
+        });
+      }
       // Event time drives the windows; the wall clock only tells the engine that older events are final.
       ticker = setInterval(() => {
         try {
