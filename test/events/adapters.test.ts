@@ -62,6 +62,25 @@ describe('adapter fixtures', () => {
   });
 });
 
+describe('kong edge cases', () => {
+  it('a repeated Authorization header (array): the first is fingerprinted, all are redacted; an API key counts as a credential', () => {
+    const rows = expectedFor(
+      'kong/inline',
+      [
+        JSON.stringify({ request: { method: 'GET', uri: '/api/v1/x', headers: { authorization: ['Bearer op_Q8x2mZ7LkP4wN9vB', 'Bearer op_Z1y2X3w4V5u6T7s8'] } }, response: { status: 401 }, client_ip: '198.51.100.1', started_at: 1773480840000 }),
+        JSON.stringify({ request: { method: 'GET', uri: '/api/v1/x', headers: { 'x-api-key': 'k_9f8e7d6c5b4a3921' } }, response: { status: 200 }, client_ip: '198.51.100.1', started_at: 1773480841000 }),
+      ].join('\n'),
+      'kong',
+    ) as Array<{ event: Record<string, any> }>;
+    const out = JSON.stringify(rows);
+    for (const secret of ['op_Q8x2mZ7LkP4wN9vB', 'op_Z1y2X3w4V5u6T7s8', 'k_9f8e7d6c5b4a3921']) expect(out).not.toContain(secret);
+    expect(rows[0].event.auth).toMatchObject({ result: 'other', scheme: 'bearer' });
+    expect(rows[0].event.token.fp).toBe(fingerprint(FIXTURE_FINGERPRINT_SECRET, 'op_Q8x2mZ7LkP4wN9vB'));
+    expect(rows[1].event.auth).toEqual({ result: 'ok', scheme: 'other' });
+    expect(rows[1].event.http.request_headers['x-api-key']).toBe('[REDACTED]');
+  });
+});
+
 describe('envoy jwt_authn response code details', () => {
   const cases: Array<[string, string | undefined]> = [
     ['jwt_authn_access_denied{Jwt_is_expired}', 'expired'],

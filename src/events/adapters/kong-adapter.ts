@@ -40,7 +40,8 @@ export function adaptKong(o: Obj, ctx: AdapterContext): AdapterResult {
       const v = headerValue(raw);
       if (v === undefined || !KEPT_HEADERS.test(k)) continue;
       headers[k] = v;
-      if (k === 'authorization') authorization = v;
+      // a repeated header: the first value is the credential the gateway checked
+      if (k === 'authorization') authorization = Array.isArray(raw) ? (raw[0] as string) : v;
       else if (CREDENTIAL_HEADERS.test(k)) otherCredential = true;
     }
   }
