@@ -156,19 +156,21 @@ class Engine implements RuleEngine {
   // ---- input ---------------------------------------------------------------------------------
 
   push(event: AwEvent): void {
+    // detection matching is stateless, so it runs on arrival: only matching events are buffered
+    const m = this.matchRules(event);
     const t = eventTime(event);
     if (t !== t) {
       // unparseable time: evaluated now at the current clock rather than dropped
       this.invalidTime++;
-      this.evaluate(event, this.clock === -Infinity ? 0 : this.clock);
+      if (m) this.apply(event, this.clock === -Infinity ? 0 : this.clock, m);
       return;
     }
     if (t < this.watermark) {
       this.lateEvents++;
-      this.evaluate(event, t);
+      if (m) this.apply(event, t, m);
       return;
     }
-    this.heap.push({ t, id: event.id, ev: event });
+    if (m) this.heap.push({ t, id: event.id, ev: event, m });
     if (t > this.maxSeen) {
       this.maxSeen = t;
       const w = t - this.opts.allowedLatenessMs;
@@ -192,39 +194,60 @@ class Engine implements RuleEngine {
     const h = this.heap;
     for (let e = h.peek(); e !== undefined && e.t <= upTo; e = h.peek()) {
       h.pop();
-      this.evaluate(e.ev, e.t);
+      this.apply(e.ev, e.t, e.m);
+    }
+    // everything up to the watermark is evaluated: state that ended before it can go
+    this.advanceClock(Math.min(upTo, this.maxSeen));
+  }
+
+  private advanceClock(t: number): void {
+    if (t > this.clock) {
+      this.clock = t;
+      this.expire(t);
     }
   }
 
   // ---- evaluation ----------------------------------------------------------------------------
 
-  private evaluate(ev: AwEvent, t: number): void {
-    if (t > this.clock) {
-      this.clock = t;
-      this.expire(t);
-    }
+  /** The detection rules the event matches (index lookups first), or null. */
+  private matchRules(ev: AwEvent): CompiledDetection[] | null {
     const stamp = ++this.stamp;
     const e = ev as EventLike;
+    let out: CompiledDetection[] | null = null;
     for (let i = 0; i < this.indexFields.length; i++) {
       const f = this.indexFields[i];
       const v = f.get(e);
       if (v === undefined || v === null) continue;
       if (Array.isArray(v)) {
-        for (const x of v) this.tryList(f.map.get(String(x).toLowerCase()), ev, t, stamp);
-      } else this.tryList(f.map.get(typeof v === 'string' ? v.toLowerCase() : String(v).toLowerCase()), ev, t, stamp);
+        for (const x of v) out = this.tryList(f.map.get(String(x).toLowerCase()), e, stamp, out);
+      } else out = this.tryList(f.map.get(typeof v === 'string' ? v.toLowerCase() : String(v).toLowerCase()), e, stamp, out);
     }
-    for (let i = 0; i < this.unindexed.length; i++) this.tryRule(this.unindexed[i], ev, t, stamp);
+    for (let i = 0; i < this.unindexed.length; i++) out = this.tryRule(this.unindexed[i], e, stamp, out);
+    return out;
   }
 
-  private tryList(list: CompiledDetection[] | undefined, ev: AwEvent, t: number, stamp: number): void {
-    if (list === undefined) return;
-    for (let i = 0; i < list.length; i++) this.tryRule(list[i], ev, t, stamp);
+  private tryList(list: CompiledDetection[] | undefined, e: EventLike, stamp: number, out: CompiledDetection[] | null): CompiledDetection[] | null {
+    if (list === undefined) return out;
+    for (let i = 0; i < list.length; i++) out = this.tryRule(list[i], e, stamp, out);
+    return out;
   }
 
-  private tryRule(r: CompiledDetection, ev: AwEvent, t: number, stamp: number): void {
-    if (this.evalStamp[r.index] === stamp) return;
+  private tryRule(r: CompiledDetection, e: EventLike, stamp: number, out: CompiledDetection[] | null): CompiledDetection[] | null {
+    if (this.evalStamp[r.index] === stamp) return out;
     this.evalStamp[r.index] = stamp;
-    if (!r.match(ev as EventLike)) return;
+    if (!r.match(e)) return out;
+    if (out === null) return [r];
+    out.push(r);
+    return out;
+  }
+
+  /** Evaluate a matched event at its event time (in (time, id) order unless late). */
+  private apply(ev: AwEvent, t: number, matched: CompiledDetection[]): void {
+    this.advanceClock(t);
+    for (let i = 0; i < matched.length; i++) this.onMatch(matched[i], ev, t);
+  }
+
+  private onMatch(r: CompiledDetection, ev: AwEvent, t: number): void {
     this.matches[r.index]++;
     if (r.alerts) {
       const gg = r.groupGetters;
@@ -540,7 +563,10 @@ class Engine implements RuleEngine {
     this.watermark = val(st.watermark);
     this.maxSeen = val(st.maxSeen);
     this.clock = val(st.clock);
-    for (const ev of st.buffer) this.heap.push({ t: eventTime(ev), id: ev.id, ev });
+    for (const ev of st.buffer) {
+      const m = this.matchRules(ev);
+      if (m) this.heap.push({ t: eventTime(ev), id: ev.id, ev, m });
+    }
     const byId = new Map(this.compiled.map((r) => [r.info.id, r]));
     for (const rs of st.rules) {
       const r = byId.get(rs.id);

@@ -1,11 +1,14 @@
 // Min-heap of buffered events by (event time, id): the order in which the engine evaluates them,
 // whatever order they arrived in.
 import type { AwEvent } from '../events/event.js';
+import type { CompiledDetection } from './rule-compiler.js';
 
 export interface HeapEntry {
   t: number;
   id: string;
   ev: AwEvent;
+  /** the detection rules it matched (matching runs on arrival) */
+  m: CompiledDetection[];
 }
 
 function less(a: HeapEntry, b: HeapEntry): boolean {
