@@ -122,8 +122,6 @@ export interface KafkaBus {
   watermarks(topic: string): Promise<PartitionWatermarks[]>;
   /** the group's committed offsets for a topic (-1 when none) */
   committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]>;
-  /** read a whole (small, compacted) topic from the beginning to its current end */
-  readAll(topic: string): Promise<Array<InMessage & { partition: number }>>;
   close(): Promise<void>;
 }
 

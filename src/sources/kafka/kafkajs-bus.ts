@@ -1,7 +1,6 @@
 // KafkaBus on kafkajs 2.2.4 — the only module in src/ that imports kafkajs.
 import kafkajs from 'kafkajs';
 import type { Admin, Consumer, Kafka as KafkaClient, KafkaMessage, Producer, LogEntry } from 'kafkajs';
-import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../observability/logger.js';
 import type {
   BusConsumer,
@@ -231,41 +230,6 @@ export class KafkajsBus implements KafkaBus {
     const admin = await this.admin();
     const res = await admin.fetchOffsets({ groupId, topics: [topic] });
     return res.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, partition: p.partition, offset: p.offset })));
-  }
-
-  async readAll(topic: string): Promise<Array<InMessage & { partition: number }>> {
-    const ends = await this.watermarks(topic);
-    const pending = new Map(ends.filter((e) => BigInt(e.high) > BigInt(e.low)).map((e) => [e.partition, BigInt(e.high)]));
-    const out: Array<InMessage & { partition: number }> = [];
-    if (pending.size === 0) return out;
-    // kafkajs reads only through a group; a throwaway group that is deleted afterwards
-    const groupId = `${this.opts.clientId}.read.${randomBytes(6).toString('hex')}`;
-    const c = this.kafka.consumer({ groupId, maxWaitTimeInMs: 100, readUncommitted: false });
-    await c.connect();
-    try {
-      await c.subscribe({ topic, fromBeginning: true });
-      await new Promise<void>((resolveDone, reject) => {
-        const timer = setTimeout(() => reject(new Error(`reading ${topic} timed out`)), 60_000);
-        c.run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            for (const m of batch.messages) out.push({ ...toIn(m), partition: batch.partition });
-            const last = batch.messages.length ? BigInt(batch.messages[batch.messages.length - 1].offset) + 1n : 0n;
-            const end = pending.get(batch.partition);
-            if (end !== undefined && last >= end) pending.delete(batch.partition);
-            if (pending.size === 0) {
-              clearTimeout(timer);
-              resolveDone();
-            }
-          },
-        }).catch(reject);
-      });
-    } finally {
-      await c.disconnect();
-      const admin = await this.admin();
-      await admin.deleteGroups([groupId]).catch(() => undefined);
-    }
-    return out;
   }
 
   async close(): Promise<void> {

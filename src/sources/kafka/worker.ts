@@ -89,6 +89,10 @@ export class KafkaWorker {
   private ruleConsumer: BusConsumer | null = null;
   private txProducer: BusTransactionalProducer | null = null;
   private stateProducer: BusProducer | null = null;
+  private stateConsumer: BusConsumer | null = null;
+  /** latest restart point per rules partition seen on the state topic, and how far it was read */
+  private readonly remoteState = new Map<string, { nextOffset: string; rulesetHash: string; snapshot: string }>();
+  private stateReadUpTo = -1n;
   private publisher: OutboxPublisher | null = null;
   private detachOutbox: (() => void) | null = null;
   private readonly txQueue: Array<IngestWork & { resolve: () => void; reject: (err: Error) => void }> = [];
@@ -127,6 +131,26 @@ export class KafkaWorker {
     this.publisher.start();
     this.stateProducer = await bus.producer();
     this.txProducer = await bus.transactionalProducer(`${k.group_id}.ingest.${this.d.workerId}`);
+
+    // Tail the compacted state topic from the beginning (no committed offsets: a private group
+    // that never commits), so a partition moving here restores without joining another group.
+    this.stateConsumer = await bus.consumer({
+      groupId: `${k.group_id}.state.${this.d.workerId}`,
+      topics: [this.topics.state],
+      fromBeginning: true,
+      autoCommit: false,
+      maxInFlight: 1,
+      maxWaitMs: 100,
+    });
+    await this.stateConsumer.run({
+      eachBatch: async (batch, ctx) => {
+        for (const m of batch.messages) {
+          if (m.key && m.value) this.remoteState.set(m.key, JSON.parse(m.value.toString('utf8')) as { nextOffset: string; rulesetHash: string; snapshot: string });
+          this.stateReadUpTo = BigInt(m.offset);
+        }
+        if (batch.messages.length) ctx.resolveOffset(batch.messages[batch.messages.length - 1].offset);
+      },
+    });
 
     this.ruleConsumer = await bus.consumer({
       groupId: this.topics.rulesGroup,
@@ -305,6 +329,7 @@ export class KafkaWorker {
       }
       if (batch.messages.length) {
         const last = batch.messages[batch.messages.length - 1].offset;
+        await ctx.heartbeat();
         this.persistAlerts(p.engine);
         p.nextOffset = BigInt(last) + 1n;
         ctx.resolveOffset(last);
@@ -316,7 +341,10 @@ export class KafkaWorker {
       this.d.metrics.kafkaMessages.inc({ topic: batch.topic, outcome: 'evaluated' }, pushed);
       this.d.metrics.kafkaLag.set({ topic: batch.topic, partition: String(batch.partition) }, lagOf(batch.highWatermark, p.nextOffset.toString()));
       // time-based: a snapshot costs in proportion to the window state, not to the batch
-      if (this.now() - p.lastSnapshotAt >= this.snapshotEveryMs) await this.snapshot(p);
+      if (this.now() - p.lastSnapshotAt >= this.snapshotEveryMs) {
+        await ctx.heartbeat();
+        await this.snapshot(p);
+      }
       end();
     });
   }
@@ -335,11 +363,12 @@ export class KafkaWorker {
     this.rulesetHash = hash;
     let best: { nextOffset: string; rulesetHash: string; snapshot: string } | null = this.state.load(this.topics.rules, p.partition);
     const key = `${this.topics.rules}:${p.partition}`;
-    for (const m of await this.d.bus.readAll(this.topics.state)) {
-      if (m.key !== key || !m.value) continue;
-      const s = JSON.parse(m.value.toString('utf8')) as { nextOffset: string; rulesetHash: string; snapshot: string };
-      if (!best || BigInt(s.nextOffset) > BigInt(best.nextOffset)) best = s;
-    }
+    // wait (bounded) until the state tail has read what the state topic held when we got here
+    const end = BigInt((await this.d.bus.watermarks(this.topics.state))[0]?.high ?? '0');
+    for (let i = 0; i < 300 && this.stateReadUpTo + 1n < end; i++) await new Promise((r) => setTimeout(r, 100));
+    if (this.stateReadUpTo + 1n < end) throw new Error(`state topic ${this.topics.state} not read up to ${end} in time`);
+    const remote = this.remoteState.get(key);
+    if (remote && (!best || BigInt(remote.nextOffset) > BigInt(best.nextOffset))) best = remote;
     let offset: bigint;
     if (best && best.rulesetHash === hash) {
       engine.restore({ rulesetHash: best.rulesetHash, state: JSON.parse(best.snapshot) });
@@ -413,6 +442,7 @@ export class KafkaWorker {
     if (this.monitor) clearInterval(this.monitor);
     await this.ingestConsumer?.stop().catch(() => undefined);
     await this.ruleConsumer?.stop().catch(() => undefined);
+    await this.stateConsumer?.stop().catch(() => undefined);
     for (const p of this.parts.values()) {
       await p.busy;
       await this.snapshot(p).catch((err) => this.log.warn({ err: { message: (err as Error).message }, partition: p.partition }, 'final snapshot failed'));
@@ -421,6 +451,7 @@ export class KafkaWorker {
     this.detachOutbox?.();
     await this.ingestConsumer?.disconnect().catch(() => undefined);
     await this.ruleConsumer?.disconnect().catch(() => undefined);
+    await this.stateConsumer?.disconnect().catch(() => undefined);
     await this.d.bus.close();
     this.log.info('kafka worker stopped');
   }
