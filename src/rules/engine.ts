@@ -90,8 +90,10 @@ class Engine implements RuleEngine {
   private readonly heap = new EventHeap();
   private watermark = -Infinity;
   private maxSeen = -Infinity;
-  /** newest event time evaluated so far (drives window expiry) */
+  /** newest event time evaluated so far (drives expiry) */
   private clock = -Infinity;
+  /** how far correlation windows have been expired (evaluated events or the watermark) */
+  private windowClock = -Infinity;
   private readonly corr: (CorrRuntime | undefined)[] = [];
   private readonly corrList: CorrRuntime[] = [];
   private readonly open: Map<string, AlertState>[] = [];
@@ -196,8 +198,13 @@ class Engine implements RuleEngine {
       h.pop();
       this.apply(e.ev, e.t, e.m);
     }
-    // everything up to the watermark is evaluated: state that ended before it can go
-    this.advanceClock(Math.min(upTo, this.maxSeen));
+    // everything up to the watermark is evaluated: windows that ended before it can go.
+    // Suppression windows wait for a later evaluated event, so a late match can still join one.
+    const w = Math.min(upTo, this.maxSeen);
+    if (w > this.windowClock) {
+      this.windowClock = w;
+      this.expireWindows(w);
+    }
   }
 
   private advanceClock(t: number): void {
@@ -452,14 +459,10 @@ class Engine implements RuleEngine {
   }
 
   private expire(now: number): void {
-    for (let i = 0; i < this.corrList.length; i++) {
-      const n = this.corrList[i].windows.expire(now);
-      if (n) {
-        this.groupKeys -= n;
-        this.evictedExpired += n;
-      }
+    if (now > this.windowClock) {
+      this.windowClock = now;
+      this.expireWindows(now);
     }
-    // suppression windows: maps are in opening order, so expired ones are at the front
     const low = this.openLow;
     for (let r = 0; r < low.length; r++) {
       if (low[r] > now) continue;
@@ -474,6 +477,16 @@ class Engine implements RuleEngine {
         this.openCount--;
       }
       low[r] = next;
+    }
+  }
+
+  private expireWindows(now: number): void {
+    for (let i = 0; i < this.corrList.length; i++) {
+      const n = this.corrList[i].windows.expire(now);
+      if (n) {
+        this.groupKeys -= n;
+        this.evictedExpired += n;
+      }
     }
   }
 
@@ -538,6 +551,7 @@ class Engine implements RuleEngine {
       watermark: num(this.watermark),
       maxSeen: num(this.maxSeen),
       clock: num(this.clock),
+      windowClock: num(this.windowClock),
       buffer: this.heap.sorted().map((e) => e.ev),
       rules: this.compiled.map((r) => ({
         id: r.info.id,
@@ -563,6 +577,7 @@ class Engine implements RuleEngine {
     this.watermark = val(st.watermark);
     this.maxSeen = val(st.maxSeen);
     this.clock = val(st.clock);
+    this.windowClock = val(st.windowClock ?? null);
     for (const ev of st.buffer) {
       const m = this.matchRules(ev);
       if (m) this.heap.push({ t: eventTime(ev), id: ev.id, ev, m });
@@ -608,6 +623,7 @@ export interface EngineState {
   watermark: number | null;
   maxSeen: number | null;
   clock: number | null;
+  windowClock?: number | null;
   buffer: AwEvent[];
   rules: { id: string; def: string; matches: number; windows: SlotSnapshot[] }[];
   alerts: AlertStateJson[];
