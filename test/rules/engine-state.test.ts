@@ -130,6 +130,14 @@ describe('bounded state', () => {
     expect(e.drainAlerts().map((a) => a.rule.id)).toContain('burst');
   });
 
+  it('caps open suppression windows too', () => {
+    const e = createEngine(rs(), { allowedLatenessMs: 0, maxGroupKeys: 100 });
+    for (let i = 0; i < 150; i++) e.push(ev(i, { auth: { result: 'revoked' }, source: { ip: `203.0.113.${i}` } }));
+    e.flush();
+    expect(e.drainAlerts()).toHaveLength(150);
+    expect(e.stats()).toMatchObject({ openAlerts: 100, evictions: { capacity: 50 } });
+  });
+
   it('windows expire as event time moves on', () => {
     const e = createEngine(rs(), { allowedLatenessMs: 0, maxGroupKeys: 1000 });
     for (let i = 0; i < 10; i++) e.push(ev(i, { http: { status: 401, route: '/x' }, source: { ip: `ip${i}` } }));
