@@ -50,6 +50,11 @@ export interface ConsumerHandlers {
   eachBatch(batch: InBatch, ctx: BatchContext): Promise<void>;
   /** the group handed this member a new assignment (state for these partitions must be (re)loaded) */
   onAssignment?(assigned: TopicPartition[]): void;
+  /**
+   * After every fetched batch of a partition (also batches holding only transaction markers or
+   * aborted records, which never reach eachBatch): how many records are left after it.
+   */
+  onBatchEnd?(at: TopicPartition & { lag: number }): void;
   /** the consumer stopped for good (a non-retriable error): the process should exit and be restarted */
   onCrash?(error: Error): void;
 }

@@ -157,6 +157,10 @@ export class KafkajsBus implements KafkaBus {
             if (!e.payload.restart) onCrash(e.payload.error);
           });
         }
+        if (handlers.onBatchEnd) {
+          const onBatchEnd = handlers.onBatchEnd;
+          c.on(c.events.END_BATCH_PROCESS, (e) => onBatchEnd({ topic: e.payload.topic, partition: e.payload.partition, lag: Number(e.payload.offsetLag) }));
+        }
         if (handlers.onAssignment) {
           const cb = handlers.onAssignment;
           c.on(c.events.GROUP_JOIN, (e) => {

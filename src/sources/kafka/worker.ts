@@ -69,6 +69,10 @@ interface RulePartition {
   lastSnapshotAt: number;
   lastInputAt: number;
   ticked: boolean; // advanced to the wall clock since the last input
+  /** the consumer's last batch of this partition left nothing behind (markers and aborted records included) */
+  caughtUp: boolean;
+  /** batch-end reports to ignore: the one of the batch made stale by the restore's seek */
+  skipBatchEnds: number;
   busy: Promise<void>;
 }
 
@@ -162,6 +166,12 @@ export class KafkaWorker {
     });
     await this.ruleConsumer.run({
       onCrash: (err) => this.crashed('rules', err),
+      onBatchEnd: ({ partition, lag }) => {
+        const p = this.parts.get(partition);
+        if (!p || !p.engine) return;
+        if (p.skipBatchEnds > 0) p.skipBatchEnds--;
+        else p.caughtUp = lag === 0;
+      },
       onAssignment: (assigned) => this.onRuleAssignment(assigned.filter((a) => a.topic === this.topics.rules).map((a) => a.partition)),
       eachBatch: (batch, ctx) => this.ruleBatch(batch, ctx),
     });
@@ -292,6 +302,8 @@ export class KafkaWorker {
       lastSnapshotAt: this.now(),
       lastInputAt: this.now(),
       ticked: false,
+      caughtUp: false,
+      skipBatchEnds: 0,
       busy: Promise.resolve(),
     };
   }
@@ -317,6 +329,8 @@ export class KafkaWorker {
       if (!p.engine) {
         await ctx.heartbeat();
         await this.restorePartition(p);
+        p.caughtUp = false;
+        p.skipBatchEnds = 1; // this batch's own end report predates the seek
         await ctx.heartbeat();
         return; // the seek made this batch stale; the next fetch starts at the restart point
       }
@@ -417,11 +431,8 @@ export class KafkaWorker {
     }
     this.upstreamDrained = total === 0;
     if (!this.upstreamDrained) return;
-    const ruleHighs = await bus.watermarks(this.topics.rules);
     for (const p of this.parts.values()) {
-      const high = BigInt(ruleHighs.find((x) => x.partition === p.partition)?.high ?? '0');
-      // read_committed: transaction markers take offsets, so "caught up" is "no record left", checked by idle time too
-      const caughtUp = p.nextOffset >= high - 1n;
+      const caughtUp = p.caughtUp;
       if (!p.engine || p.ticked || !caughtUp || this.now() - p.lastInputAt < IDLE_TICK_MS) continue;
       await this.withPartition(p, async () => {
         if (!p.engine || this.stopping) return;
