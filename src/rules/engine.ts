@@ -76,6 +76,19 @@ function groupKey(values: GroupValue[]): string {
   return '\u0000' + JSON.stringify(values);
 }
 
+/** Evidence samples are frozen copies, so alerts can share them instead of copying per drain. */
+function deepFreeze<T>(o: T): T {
+  if (o !== null && typeof o === 'object' && !Object.isFrozen(o)) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}
+
+function frozenCopy(ev: AwEvent): Record<string, unknown> {
+  return deepFreeze(structuredClone(ev)) as Record<string, unknown>;
+}
+
 function iso(t: number): string {
   return new Date(t).toISOString();
 }
@@ -291,7 +304,7 @@ class Engine implements RuleEngine {
     if (t > a.last) a.last = t;
     if (t < a.first) a.first = t;
     if (a.ids.length < EVIDENCE_MAX_IDS) a.ids.push(ev.id);
-    if (a.samples.length < EVIDENCE_MAX_SAMPLES) a.samples.push(structuredClone(ev));
+    if (a.samples.length < EVIDENCE_MAX_SAMPLES) a.samples.push(frozenCopy(ev));
     const r = this.compiled[a.rule];
     if (r.kind === 'correlation') this.matches[a.rule]++;
     if (r.alerts) this.dirty.add(a);
@@ -301,7 +314,7 @@ class Engine implements RuleEngine {
     if (this.openCount >= this.opts.maxGroupKeys) this.evictOldestAlert();
     const a: AlertState = {
       rule: r.index, key, group, start: t, end: t + r.suppressMs, startIso: ev.time && eventTime(ev) === t ? ev.time : iso(t),
-      count, first, last: t, ids: ids.slice(0, EVIDENCE_MAX_IDS), samples: [structuredClone(ev)],
+      count, first, last: t, ids: ids.slice(0, EVIDENCE_MAX_IDS), samples: [frozenCopy(ev)],
     };
     this.open[r.index].set(key, a);
     this.openCount++;
@@ -509,7 +522,7 @@ class Engine implements RuleEngine {
       count: a.count,
       first_seen: iso(a.first),
       last_seen: iso(a.last),
-      evidence: { event_ids: [...a.ids], samples: a.samples.map((s) => structuredClone(s)) },
+      evidence: { event_ids: [...a.ids], samples: [...a.samples] }, // samples are frozen: shared, not copied
       status: 'open',
       proposed: r.response.map((p) => ({ ...p })),
     };
@@ -597,7 +610,7 @@ class Engine implements RuleEngine {
       const r = byId.get(j.rule);
       const prev = st.rules.find((x) => x.id === j.rule);
       if (!r || (partial && (!prev || prev.def !== r.defHash))) continue;
-      const a: AlertState = { ...j, rule: r.index };
+      const a: AlertState = { ...j, rule: r.index, samples: j.samples.map(deepFreeze) };
       delete (a as unknown as Record<string, unknown>).open;
       delete (a as unknown as Record<string, unknown>).dirty;
       if (j.open) {
