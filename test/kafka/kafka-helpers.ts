@@ -154,7 +154,7 @@ export async function createTopics(brokers: string[], topics: Array<{ topic: str
 }
 
 /** Produce lines round-robin over the partitions (key = line number); returns where each landed. */
-export async function produceLines(brokers: string[], topic: string, lines: readonly (string | Buffer)[], partitions = 3): Promise<Array<{ partition: number; offset: string }>> {
+export async function produceLines(brokers: string[], topic: string, lines: readonly (string | Buffer)[], partitions = 3, firstIndex = 0): Promise<Array<{ partition: number; offset: string }>> {
   const producer = client(brokers).producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const where: Array<{ partition: number; offset: string }> = [];
@@ -164,9 +164,10 @@ export async function produceLines(brokers: string[], topic: string, lines: read
       const chunk = lines.slice(i, i + CHUNK);
       // one send per partition keeps per-partition order = file order
       for (let p = 0; p < partitions; p++) {
-        const msgs = chunk.map((value, j) => ({ idx: i + j, value })).filter((m) => m.idx % partitions === p);
+        // partition by the line's index in the whole stream, so slices produced apart land like one stream
+        const msgs = chunk.map((value, j) => ({ idx: i + j, value })).filter((m) => (m.idx + firstIndex) % partitions === p);
         if (msgs.length === 0) continue;
-        const res = await producer.send({ topic, acks: -1, messages: msgs.map((m) => ({ key: String(m.idx), value: m.value, partition: p })) });
+        const res = await producer.send({ topic, acks: -1, messages: msgs.map((m) => ({ key: String(m.idx + firstIndex), value: m.value, partition: p })) });
         const base = BigInt(res[0].baseOffset!);
         msgs.forEach((m, k) => (where[m.idx] = { partition: p, offset: (base + BigInt(k)).toString() }));
       }
