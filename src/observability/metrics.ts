@@ -1,11 +1,11 @@
-// Every Prometheus metric authwatch exports, in one place, so dashboards and docs can be
+// Every Prometheus metric authwatch exports (plus prom-client's process/runtime defaults as authwatch_process_* and authwatch_nodejs_*), in one place, so dashboards and docs can be
 // checked against this list (test/observability/dashboards.test.ts). Names follow the
 // Prometheus conventions: authwatch_ prefix, _total / _seconds / _bytes suffixes.
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'authwatch_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'authwatch_' });
   const r = [registry];
   const m = {
     registry,
