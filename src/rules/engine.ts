@@ -4,6 +4,7 @@
 import { alertId, EVIDENCE_MAX_IDS, EVIDENCE_MAX_SAMPLES, type Alert } from '../alerts/alert.js';
 import type { AwEvent } from '../events/event.js';
 import { CorrelationWindows, dropOld, insertSorted, rememberEvidence, type Overflow, type SlotSnapshot } from './correlation-windows.js';
+import { EventDedup } from './event-dedup.js';
 import { EventHeap } from './event-heap.js';
 import type { CompiledCorrelation, CompiledDetection, CompiledRule, CompiledRuleSet } from './rule-compiler.js';
 import { fieldGetter, type EventLike, type Getter } from './sigma-matcher.js';
@@ -125,6 +126,8 @@ class Engine implements RuleEngine {
   private readonly unindexed: CompiledDetection[] = [];
   private readonly evalStamp: Int32Array;
   private stamp = 0;
+  /** ids of matching events already evaluated: a second delivery is ignored */
+  private readonly dedup: EventDedup;
 
   constructor(private readonly ruleset: CompiledRuleSet, private readonly opts: EngineOptions) {
     this.compiled = ruleset.rules;
@@ -166,6 +169,10 @@ class Engine implements RuleEngine {
       }
     }
     for (const [field, map] of byField) this.indexFields.push({ get: fieldGetter(field), map });
+    // an id must be remembered as long as a copy could still change a window or an open alert
+    let span = 0;
+    for (const r of this.compiled) span = Math.max(span, r.alerts ? r.suppressMs || 0 : 0, r.kind === 'correlation' ? r.timespanMs : 0);
+    this.dedup = new EventDedup(span + opts.allowedLatenessMs, opts.maxEventIds ?? opts.maxGroupKeys);
   }
 
   // ---- input ---------------------------------------------------------------------------------
@@ -174,6 +181,7 @@ class Engine implements RuleEngine {
     // detection matching is stateless, so it runs on arrival: only matching events are buffered
     const m = this.matchRules(event);
     const t = eventTime(event);
+    if (m !== null && this.dedup.check(event.id, t === t ? t : this.clock)) return;
     if (t !== t) {
       // unparseable time: evaluated now at the current clock rather than dropped
       this.invalidTime++;
@@ -190,6 +198,7 @@ class Engine implements RuleEngine {
       this.maxSeen = t;
       const w = t - this.opts.allowedLatenessMs;
       if (w > this.watermark) this.watermark = w;
+      this.dedup.expire(t);
     }
     this.release(this.watermark);
   }
@@ -197,6 +206,7 @@ class Engine implements RuleEngine {
   advanceTo(epochMs: number): void {
     const w = epochMs - this.opts.allowedLatenessMs;
     if (w > this.watermark) this.watermark = w;
+    this.dedup.expire(epochMs);
     this.release(this.watermark);
   }
 
@@ -531,6 +541,7 @@ class Engine implements RuleEngine {
   stats(): EngineStats {
     const matchesByRule: Record<string, number> = {};
     for (const r of this.compiled) matchesByRule[r.info.name] = this.matches[r.index];
+    const d = this.dedup.stats();
     return {
       groupKeys: this.groupKeys,
       evictions: { expired: this.evictedExpired, capacity: this.evictedCapacity },
@@ -540,6 +551,9 @@ class Engine implements RuleEngine {
       matchesByRule,
       openAlerts: this.openCount,
       invalidTimeEvents: this.invalidTime,
+      duplicateEvents: d.duplicates,
+      eventIds: d.ids,
+      eventIdEvictions: { expired: d.expired, capacity: d.capacity },
     };
   }
 
@@ -551,6 +565,7 @@ class Engine implements RuleEngine {
 
   exportState(): EngineState {
     const num = (x: number) => (Number.isFinite(x) ? x : null);
+    const d = this.dedup.stats();
     const alertJson = (a: AlertState, open: boolean, dirty: boolean) => ({ ...a, rule: this.compiled[a.rule].info.id, open, dirty });
     const alerts: AlertStateJson[] = [];
     const seen = new Set<AlertState>();
@@ -574,6 +589,7 @@ class Engine implements RuleEngine {
       })),
       alerts,
       counters: { late: this.lateEvents, invalid: this.invalidTime, expired: this.evictedExpired, capacity: this.evictedCapacity },
+      seen: { ids: this.dedup.snapshot(), duplicates: d.duplicates, expired: d.expired, capacity: d.capacity },
     };
   }
 
@@ -620,6 +636,8 @@ class Engine implements RuleEngine {
       }
       if (j.dirty && !partial) this.dirty.add(a);
     }
+    // hot reload keeps the ids too: an event evaluated under the old rules is still the same event
+    if (st.seen) this.dedup.restore(st.seen.ids, partial ? undefined : st.seen);
     if (!partial) {
       this.lateEvents = st.counters.late;
       this.invalidTime = st.counters.invalid;
@@ -641,6 +659,8 @@ export interface EngineState {
   rules: { id: string; def: string; matches: number; windows: SlotSnapshot[] }[];
   alerts: AlertStateJson[];
   counters: { late: number; invalid: number; expired: number; capacity: number };
+  /** evaluated event ids ([id, event time], oldest first) and de-duplication counters; absent in older snapshots */
+  seen?: { ids: [string, number][]; duplicates: number; expired: number; capacity: number };
 }
 
 /**

@@ -38,6 +38,8 @@ export interface EngineOptions {
   allowedLatenessMs: number;
   /** cap on group keys held across all correlation windows; beyond it the oldest are evicted */
   maxGroupKeys: number;
+  /** cap on remembered event ids for de-duplication (oldest forgotten first); default maxGroupKeys; 0 turns it off */
+  maxEventIds?: number;
 }
 
 export interface EngineStats {
@@ -52,6 +54,12 @@ export interface EngineStats {
   openAlerts?: number;
   /** events whose `time` could not be parsed; evaluated at the current clock */
   invalidTimeEvents?: number;
+  /** matching events ignored because an event with the same id was already evaluated */
+  duplicateEvents?: number;
+  /** event ids remembered for de-duplication */
+  eventIds?: number;
+  /** remembered ids forgotten: past the time horizon, or over the cap (oldest first) */
+  eventIdEvictions?: { expired: number; capacity: number };
 }
 
 /**
