@@ -22,6 +22,11 @@ export interface AggregatedResult {
   notMeasured: { metric: string; reason: string }[];
 }
 
+function medianRun(fs: readonly Figure[]): Figure {
+  const sorted = [...fs].sort((a, b) => a.value - b.value);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
 export function aggregate(results: readonly BenchResult[]): AggregatedResult {
   if (results.length === 0) throw new RangeError('nothing to aggregate');
   const byMetric = new Map<string, Figure[]>();
@@ -46,7 +51,8 @@ export function aggregate(results: readonly BenchResult[]): AggregatedResult {
         : {}),
       ...(ratios.length ? { ratio: summarize(ratios) } : {}),
       ...(first.aim ? { aim: first.aim } : {}),
-      ...(first.note ? { note: first.note } : {}),
+      // the note (alert counts, µs/event ...) of the median run, so it matches the median value
+      ...(medianRun(fs).note ? { note: medianRun(fs).note } : {}),
     });
   }
   const seen = new Set<string>();

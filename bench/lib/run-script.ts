@@ -60,7 +60,8 @@ export function runScript(script: string, opts: RunScriptOptions = {}): Promise<
       if (timer) clearTimeout(timer);
       const wallMs = Date.now() - started;
       if (timedOut) return resolveP({ ok: false, reason: `timed out after ${Math.round((opts.timeoutMs ?? 0) / 1000)} s`, wallMs });
-      const lastErr = stderrTail.trim().split('\n').filter(Boolean).slice(-3).join(' / ').slice(0, 400);
+      // the error message, not the stack frames under it
+      const lastErr = stderrTail.trim().split('\n').filter((l) => l.trim() && !/^\s*at /.test(l)).slice(-3).join(' / ').slice(0, 400);
       if (code !== 0) return resolveP({ ok: false, reason: `exited with ${code ?? signal}${lastErr ? `: ${lastErr}` : ''}`, wallMs });
       try {
         const result = parseResultLine(stdout);
