@@ -181,7 +181,7 @@ class Engine implements RuleEngine {
     // detection matching is stateless, so it runs on arrival: only matching events are buffered
     const m = this.matchRules(event);
     const t = eventTime(event);
-    if (m !== null && this.dedup.check(event.id, t === t ? t : this.clock)) return;
+    if (m !== null && this.dedup.check(event.id, t === t ? t : this.clock === -Infinity ? 0 : this.clock)) return;
     if (t !== t) {
       // unparseable time: evaluated now at the current clock rather than dropped
       this.invalidTime++;

@@ -13,13 +13,15 @@ export interface DedupStats {
 }
 
 export class EventDedup {
-  /** id → event time; Map order is insertion order, which is close to time order within the lateness */
-  private readonly seen = new Map<string, number>();
+  // Ids leave only from the front (oldest arrival), whether expired or over the cap, so a Set
+  // (insertion-ordered) plus a ring of event times in the same order is enough: no per-entry
+  // object and no boxed number per id.
+  private readonly seen = new Set<string>();
+  private times = new Float64Array(1024);
+  private head = 0; // ring index of the oldest id
   private duplicates = 0;
   private expired = 0;
   private capacity = 0;
-  /** event time of the first entry in Map order (-Infinity: unknown), so expire() is O(1) when nothing is due */
-  private front = Infinity;
 
   constructor(
     private readonly horizonMs: number,
@@ -39,30 +41,44 @@ export class EventDedup {
       return true;
     }
     if (s.size >= this.cap) {
-      s.delete(s.keys().next().value!);
+      this.dropFront();
       this.capacity++;
-      this.front = -Infinity;
     }
-    if (s.size === 0) this.front = t;
-    s.set(id, t);
+    this.append(id, t);
     return false;
   }
 
+  private append(id: string, t: number): void {
+    const n = this.seen.size;
+    if (n === this.times.length) {
+      // grow, unrolling the ring so the oldest is at 0
+      const next = new Float64Array(n * 2);
+      next.set(this.times.subarray(this.head));
+      next.set(this.times.subarray(0, this.head), n - this.head);
+      this.times = next;
+      this.head = 0;
+    }
+    let i = this.head + n;
+    if (i >= this.times.length) i -= this.times.length;
+    this.times[i] = t;
+    this.seen.add(id);
+  }
+
+  private dropFront(): void {
+    const s = this.seen;
+    s.delete(s.values().next().value!);
+    this.head = this.head + 1 === this.times.length ? 0 : this.head + 1;
+  }
+
   /**
-   * Forget ids older than the horizon behind `newest`. Walks from the oldest insertion and stops at
-   * the first id still inside, so an out-of-order id may outlive the horizon by up to the lateness.
+   * Forget ids older than the horizon behind `newest`. Stops at the first id (in arrival order)
+   * still inside, so an id that arrived out of order may outlive the horizon by up to the lateness.
    */
   expire(newest: number): void {
     const limit = newest - this.horizonMs;
-    if (this.front >= limit) return;
     const s = this.seen;
-    this.front = Infinity;
-    for (const [id, t] of s) {
-      if (t >= limit) {
-        this.front = t;
-        break;
-      }
-      s.delete(id);
+    while (s.size > 0 && this.times[this.head] < limit) {
+      this.dropFront();
       this.expired++;
     }
   }
@@ -71,16 +87,26 @@ export class EventDedup {
     return { ids: this.seen.size, duplicates: this.duplicates, expired: this.expired, capacity: this.capacity };
   }
 
+  /** [id, event time] pairs, oldest arrival first */
   snapshot(): [string, number][] {
-    return [...this.seen];
+    const out: [string, number][] = [];
+    let i = this.head;
+    for (const id of this.seen) {
+      out.push([id, this.times[i]]);
+      if (++i === this.times.length) i = 0;
+    }
+    return out;
   }
 
   restore(entries: [string, number][], counters?: { duplicates: number; expired: number; capacity: number }): void {
-    for (const [id, t] of entries) if (!this.seen.has(id)) this.seen.set(id, t);
-    this.front = -Infinity;
-    while (this.seen.size > this.cap) {
-      this.seen.delete(this.seen.keys().next().value!);
-      this.capacity++;
+    if (this.cap <= 0) return;
+    for (const [id, t] of entries) {
+      if (this.seen.has(id)) continue;
+      if (this.seen.size >= this.cap) {
+        this.dropFront();
+        this.capacity++;
+      }
+      this.append(id, t);
     }
     if (counters) {
       this.duplicates = counters.duplicates;

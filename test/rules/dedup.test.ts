@@ -11,7 +11,7 @@ import { Replay } from '../../src/replay.js';
 import { createEngine } from '../../src/rules/engine.js';
 import { loadRuleSet } from '../../src/rules/rule-loader.js';
 import type { RuleEngine } from '../../src/rules/types.js';
-import { compileOk, ev, OPTS, runEngine } from './helpers.js';
+import { compileOk, ev, OPTS, runEngine, T0 } from './helpers.js';
 
 const S = 1000;
 const RULES = `title: 401
@@ -158,6 +158,24 @@ describe('de-duplication by event id', () => {
     expect(engine.stats()).toMatchObject({ eventIds: 2, eventIdEvictions: { expired: 1, capacity: 0 } });
     engine.push({ ...old }); // far behind the watermark: evaluated as a late event, not recognised
     expect(engine.stats()).toMatchObject({ duplicateEvents: 0, lateEvents: 1 });
+  });
+
+  it('keeps exactly the ids inside the horizon over a long stream (against a brute-force list)', () => {
+    const engine = createEngine(rs(), { ...OPTS, allowedLatenessMs: LATENESS, maxEventIds: 2500 });
+    const pushed: { id: string; t: number }[] = [];
+    for (let i = 0; i < 6000; i++) {
+      const t = i * 13; // 6000 events over 78 s, horizon 40 s: the ring wraps and grows
+      const e = e401(t, `10.1.${i % 200}.${i % 7}`);
+      engine.push(e);
+      pushed.push({ id: e.id, t });
+      if (i % 997 === 0) engine.push({ ...e }); // and a few copies
+    }
+    const newest = pushed[pushed.length - 1].t;
+    const expect_ = pushed.filter((p) => p.t >= newest - 40 * S).slice(-2500);
+    const snap = (engine.snapshot().state as { seen: { ids: [string, number][] } }).seen.ids;
+    expect(snap.map(([id]) => id)).toEqual(expect_.map((p) => p.id));
+    expect(snap.map(([, t]) => t)).toEqual(expect_.map((p) => T0 + p.t));
+    expect(engine.stats()).toMatchObject({ eventIds: expect_.length, duplicateEvents: 7 });
   });
 
   it('holds at most maxEventIds ids, forgetting the oldest first; 0 turns de-duplication off', () => {
