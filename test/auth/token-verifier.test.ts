@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JSONWebKeySet } from 'jose';
 import { loadConfig } from '../../src/config/config.js';
 import { createApiAuth } from '../../src/delivery/auth/api-auth.js';
 import {
@@ -18,6 +18,7 @@ import {
   createTokenVerifier,
   jwksFileKeySource,
   localKeySource,
+  type KeySource,
   remoteKeySource,
   TokenRejected,
   tokenFacts,
@@ -89,6 +90,111 @@ describe('createTokenVerifier', () => {
     const v = createTokenVerifier({ issuer: () => ISS, audience: 'authwatch', algorithms: ['ES256'], clockSkewSec: 0, maxTokenBytes: 8192, getKey: jwksFileKeySource(file), now: () => NOW });
     await expect(v.verify(await sign(privateKey, 'file-key'))).resolves.toBeDefined();
     expect(() => jwksFileKeySource(join(tmp, 'missing.json'))).toThrow(AuthConfigError);
+  });
+});
+
+describe('verified-token cache', () => {
+  /** A key source over a replaceable JWKS that counts the key lookups (one per full verification). */
+  function countingSource(initial: JSONWebKeySet) {
+    const state = { jwks: initial, lookups: 0 };
+    const getKey = ((header, token) => {
+      state.lookups++;
+      return createLocalJWKSet(state.jwks)(header, token);
+    }) as KeySource;
+    getKey.kids = () => new Set(state.jwks.keys.map((k) => k.kid as string));
+    return { state, getKey };
+  }
+
+  async function setup(skew = 60, cache?: { max?: number; ttlMs?: number }) {
+    const { privateKey, jwk } = await keyPair('k1');
+    const { state, getKey } = countingSource({ keys: [jwk] });
+    const clock = { t: NOW.getTime() };
+    let issuer = ISS;
+    const v = createTokenVerifier({ issuer: () => issuer, audience: 'authwatch', algorithms: ['ES256'], clockSkewSec: skew, maxTokenBytes: 8192, getKey, now: () => new Date(clock.t), cache });
+    return { v, state, clock, privateKey, jwk, setIssuer: (i: string) => (issuer = i) };
+  }
+
+  it('a token verified once is served from the cache; another token is verified in full', async () => {
+    const { v, state, privateKey } = await setup();
+    const a = await sign(privateKey, 'k1');
+    const first = await v.verify(a);
+    expect(await v.verify(a)).toBe(first);
+    expect(state.lookups).toBe(1);
+    await v.verify(await sign(privateKey, 'k1'));
+    expect(state.lookups).toBe(2);
+    expect(v.cachedCount()).toBe(2);
+  });
+
+  it('an entry never outlives exp: past exp it is verified in full (accepted within skew), beyond skew refused', async () => {
+    const { v, state, clock, privateKey } = await setup(60);
+    const token = await sign(privateKey, 'k1', { exp: T + 30 });
+    await v.verify(token);
+    clock.t = (T + 29) * 1000;
+    await v.verify(token);
+    expect(state.lookups).toBe(1);
+    clock.t = (T + 40) * 1000; // past exp, within the 60 s skew
+    await expect(v.verify(token)).resolves.toBeDefined();
+    expect(state.lookups).toBe(2);
+    clock.t = (T + 30 + 61) * 1000; // beyond the skew: refused although it was cached before
+    expect((await rejection(v.verify(token))).result).toBe('expired');
+  });
+
+  it('an entry is reused for at most the ttl', async () => {
+    const { v, state, clock, privateKey } = await setup(0, { ttlMs: 60_000 });
+    const token = await sign(privateKey, 'k1', { exp: T + 3600 });
+    await v.verify(token);
+    clock.t = NOW.getTime() + 59_999;
+    await v.verify(token);
+    expect(state.lookups).toBe(1);
+    clock.t = NOW.getTime() + 60_000;
+    await v.verify(token);
+    expect(state.lookups).toBe(2);
+  });
+
+  it('a signing key removed from the key set stops its cached tokens at once', async () => {
+    const { v, state, privateKey } = await setup();
+    const token = await sign(privateKey, 'k1');
+    await v.verify(token);
+    state.jwks = { keys: [] };
+    expect((await rejection(v.verify(token))).result).toBe('unknown_kid');
+    expect(v.cachedCount()).toBe(0);
+  });
+
+  it('a changed issuer is a miss, checked in full', async () => {
+    const { v, privateKey, setIssuer } = await setup();
+    const token = await sign(privateKey, 'k1');
+    await v.verify(token);
+    setIssuer('https://other-issuer.test/');
+    expect((await rejection(v.verify(token))).result).toBe('wrong_issuer');
+  });
+
+  it('is bounded: the least recently used entry goes first; refusals are never cached', async () => {
+    const { v, state, privateKey } = await setup(60, { max: 2 });
+    const [a, b, c] = await Promise.all([sign(privateKey, 'k1'), sign(privateKey, 'k1'), sign(privateKey, 'k1')]);
+    await v.verify(a);
+    await v.verify(b);
+    await v.verify(a); // a is now the most recent
+    await v.verify(c); // evicts b
+    expect(v.cachedCount()).toBe(2);
+    const before = state.lookups;
+    await v.verify(a);
+    expect(state.lookups).toBe(before);
+    await v.verify(b);
+    expect(state.lookups).toBe(before + 1);
+    const bad = await sign(privateKey, 'k1', { aud: 'other' });
+    await rejection(v.verify(bad));
+    await rejection(v.verify(bad));
+    expect(state.lookups).toBe(before + 3);
+  });
+
+  it('cache: false verifies every time', async () => {
+    const { privateKey, jwk } = await keyPair('k1');
+    const { state, getKey } = countingSource({ keys: [jwk] });
+    const v = createTokenVerifier({ issuer: () => ISS, audience: 'authwatch', algorithms: ['ES256'], clockSkewSec: 0, maxTokenBytes: 8192, getKey, now: () => NOW, cache: false });
+    const token = await sign(privateKey, 'k1');
+    await v.verify(token);
+    await v.verify(token);
+    expect(state.lookups).toBe(2);
   });
 });
 

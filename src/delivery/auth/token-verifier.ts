@@ -15,6 +15,7 @@ import {
   type JWTVerifyGetKey,
   type ProtectedHeaderParameters,
 } from 'jose';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AuthResult } from '../../events/event.js';
 
@@ -78,8 +79,79 @@ export interface TokenVerifierOptions {
   algorithms: string[];
   clockSkewSec: number;
   maxTokenBytes: number;
-  getKey: JWTVerifyGetKey;
+  getKey: KeySource;
   now?: () => Date;
+  /** verified-token cache; `false` turns it off (every request pays the signature check) */
+  cache?: VerifiedTokenCacheOptions | false;
+}
+
+/**
+ * A key source, optionally able to say which key ids it currently holds. The verified-token
+ * cache drops an entry whose kid is no longer present (a key removed from the JWKS); a source
+ * that answers `null` (keys unknown or too stale to use) makes every lookup a miss.
+ */
+export type KeySource = JWTVerifyGetKey & { kids?: () => ReadonlySet<string> | null };
+
+export interface VerifiedTokenCacheOptions {
+  /** entries kept (least recently used dropped first) */
+  max?: number;
+  /** how long a verification is reused at most; never beyond the token's own `exp` */
+  ttlMs?: number;
+}
+
+export const TOKEN_CACHE_MAX = 10_000;
+export const TOKEN_CACHE_TTL_MS = 60_000;
+
+interface CachedVerification {
+  token: VerifiedToken;
+  /** ms epoch: min(exp, verified + ttl) */
+  untilMs: number;
+  /** the issuer the token was checked against (the dev issuer's can change once, at listen) */
+  issuer: string;
+  kid: string | undefined;
+}
+
+/**
+ * Verified tokens by SHA-256 of the token string (never the token itself), bounded LRU. Every
+ * check that a cache hit skips depends only on the token's bytes (signature, header, claims),
+ * except time, issuer and the key set, which are re-checked on each hit.
+ */
+class VerifiedTokenCache {
+  private readonly map = new Map<string, CachedVerification>();
+  constructor(
+    private readonly max: number,
+    readonly ttlMs: number,
+  ) {}
+
+  static key(token: string): string {
+    return createHash('sha256').update(token).digest('base64');
+  }
+
+  get(key: string, nowMs: number, issuer: string, kids: ReadonlySet<string> | null | undefined): VerifiedToken | null {
+    const e = this.map.get(key);
+    if (!e) return null;
+    const keyGone = kids !== undefined && (kids === null || e.kid === undefined || !kids.has(e.kid));
+    if (nowMs >= e.untilMs || e.issuer !== issuer || keyGone) {
+      this.map.delete(key);
+      return null;
+    }
+    // refresh recency: Map iteration order is insertion order
+    this.map.delete(key);
+    this.map.set(key, e);
+    return e.token;
+  }
+
+  set(key: string, token: VerifiedToken, nowMs: number, issuer: string): void {
+    const exp = typeof token.claims.exp === 'number' ? token.claims.exp * 1000 : nowMs;
+    const untilMs = Math.min(exp, nowMs + this.ttlMs);
+    if (untilMs <= nowMs) return; // expired but within the skew: verify it fully every time
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(key, { token, untilMs, issuer, kid: typeof token.header.kid === 'string' ? token.header.kid : undefined });
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
 }
 
 export function assertSafeAlgorithms(algs: readonly string[]): void {
@@ -94,9 +166,21 @@ export function assertSafeAlgorithms(algs: readonly string[]): void {
 export function createTokenVerifier(o: TokenVerifierOptions) {
   assertSafeAlgorithms(o.algorithms);
   const now = o.now ?? (() => new Date());
+  const cache = o.cache === false ? null : new VerifiedTokenCache(o.cache?.max ?? TOKEN_CACHE_MAX, o.cache?.ttlMs ?? TOKEN_CACHE_TTL_MS);
 
   async function verify(token: string): Promise<VerifiedToken> {
     if (Buffer.byteLength(token) > o.maxTokenBytes) throw new TokenRejected('malformed_token', 'token too large');
+    if (!cache) return verifyFully(token);
+    const key = VerifiedTokenCache.key(token);
+    const hit = cache.get(key, now().getTime(), o.issuer(), o.getKey.kids?.());
+    if (hit) return hit;
+    const verified = await verifyFully(token);
+    // Times are taken after the (possibly slow, remote) verification: the entry cannot outlive exp.
+    cache.set(key, verified, now().getTime(), o.issuer());
+    return verified;
+  }
+
+  async function verifyFully(token: string): Promise<VerifiedToken> {
     let header: ProtectedHeaderParameters;
     try {
       header = decodeProtectedHeader(token);
@@ -127,10 +211,11 @@ export function createTokenVerifier(o: TokenVerifierOptions) {
     if (claims.scope !== undefined && typeof claims.scope !== 'string') throw new TokenRejected('malformed_token', 'scope claim is not a string');
     if (typeof claims.client_id !== 'string' || claims.client_id === '') throw new TokenRejected('malformed_token', 'client_id claim is not a string');
     const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
-    return { header, claims, clientId: claims.client_id, sub: typeof claims.sub === 'string' ? claims.sub : null, scopes };
+    // Frozen: a cached result is shared by every request that presents the same token.
+    return Object.freeze({ header, claims, clientId: claims.client_id, sub: typeof claims.sub === 'string' ? claims.sub : null, scopes: Object.freeze(scopes) as string[] });
   }
 
-  return { verify };
+  return { verify, cachedCount: () => cache?.size ?? 0 };
 }
 
 export type TokenVerifier = ReturnType<typeof createTokenVerifier>;
@@ -205,11 +290,16 @@ export function tokenFacts(token: string): TokenFacts {
 // ---- key sources ----
 
 /** Keys from a local JWKS (a file, or the dev issuer's own public keys). */
-export function localKeySource(jwks: JSONWebKeySet): JWTVerifyGetKey {
-  return createLocalJWKSet(jwks);
+export function localKeySource(jwks: JSONWebKeySet): KeySource {
+  const kids = kidSet(jwks);
+  return Object.assign(createLocalJWKSet(jwks), { kids: () => kids });
 }
 
-export function jwksFileKeySource(path: string): JWTVerifyGetKey {
+function kidSet(jwks: JSONWebKeySet | undefined): Set<string> {
+  return new Set((jwks?.keys ?? []).map((k) => k.kid).filter((k): k is string => typeof k === 'string'));
+}
+
+export function jwksFileKeySource(path: string): KeySource {
   let jwks: JSONWebKeySet;
   try {
     jwks = JSON.parse(readFileSync(path, 'utf8')) as JSONWebKeySet;
@@ -217,7 +307,7 @@ export function jwksFileKeySource(path: string): JWTVerifyGetKey {
     throw new AuthConfigError(`auth.jwks_file ${path}: ${(err as Error).message}`);
   }
   if (!jwks || !Array.isArray(jwks.keys)) throw new AuthConfigError(`auth.jwks_file ${path}: not a JWK Set (no "keys" array)`);
-  return createLocalJWKSet(jwks);
+  return localKeySource(jwks);
 }
 
 export interface RemoteKeySourceOptions {
@@ -232,7 +322,7 @@ export interface RemoteKeySourceOptions {
  * is down, the last good key set keeps verifying for a bounded time (warm cache); with no key set
  * ever fetched, verification fails closed with KeySourceUnavailable (→ 503).
  */
-export function remoteKeySource(uri: string, o: RemoteKeySourceOptions = {}): JWTVerifyGetKey {
+export function remoteKeySource(uri: string, o: RemoteKeySourceOptions = {}): KeySource {
   // jose writes every successful fetch here (keys + time), which is what stale-if-error needs.
   const cache = {} as ExportedJWKSCache;
   const remote = createRemoteJWKSet(new URL(uri), {
@@ -252,5 +342,17 @@ export function remoteKeySource(uri: string, o: RemoteKeySourceOptions = {}): JW
       throw new KeySourceUnavailable('JWKS endpoint unavailable and no cached keys', { cause: err });
     }
   };
-  return getKey;
+  // The kids of the last good fetch, while they may still be used (the same stale-if-error bound
+  // as above); jose replaces cache.jwks on every refetch, so a removed key drops out here.
+  let seen: JSONWebKeySet | undefined;
+  let kids: Set<string> = new Set();
+  const currentKids = (): ReadonlySet<string> | null => {
+    if (!cache.jwks || typeof cache.uat !== 'number' || Date.now() - cache.uat >= staleIfErrorMs) return null;
+    if (cache.jwks !== seen) {
+      seen = cache.jwks;
+      kids = kidSet(seen);
+    }
+    return kids;
+  };
+  return Object.assign(getKey, { kids: currentKids });
 }
