@@ -3,7 +3,12 @@
 // The load generator runs in a CHILD process (same file, --client) so it does not share the
 // server's event loop; on a 2-core machine it still shares the CPUs, which the conditions say.
 //
-//   npx tsx bench/api.bench.ts [--alerts 20000] [--seconds 10] [--rate 1000] [--concurrency 16]
+//   npx tsx bench/api.bench.ts [--alerts 20000] [--seconds 10] [--rate 1000] [--concurrency 16] [--sync FULL|NORMAL]
+//
+// Routes rotated: list, list filtered, feed "tail" (a SIEM poller: cursor within the newest
+// 1,000 changes) and feed "backfill" (cursor anywhere in the history: a reader catching up from
+// the start, whose alerts are mostly outside the store's parsed-alert cache). The aim figure is
+// list + tail feed; the backfill feed is reported beside it.
 //
 // Phases: (1) paced at --rate req/s (the issue's aim: p99 ≤ 10 ms at 1,000 req/s);
 // (2) closed loop with --concurrency workers (max req/s). Plus the store's write cost with
@@ -11,7 +16,7 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,7 +45,8 @@ async function clientMain(a: { url: string; token: string; seconds: number; rate
   const paths: Array<[string, () => string]> = [
     ['list', () => '/v1/alerts?limit=50'],
     ['list_filtered', () => '/v1/alerts?limit=50&level=high&status=open'],
-    ['feed', () => `/v1/alerts/feed?limit=100&cursor=${Math.floor(Math.random() * Math.max(1, a.head))}`],
+    ['feed', () => `/v1/alerts/feed?limit=100&cursor=${Math.max(0, a.head - Math.floor(Math.random() * 1000))}`],
+    ['feed_backfill', () => `/v1/alerts/feed?limit=100&cursor=${Math.floor(Math.random() * Math.max(1, a.head))}`],
   ];
   const res: ClientResult = { latencies: Object.fromEntries(paths.map(([k]) => [k, []])), errors: 0, statuses: {}, elapsedMs: 0, requests: 0 };
   const get = (path: string) =>
@@ -137,7 +143,7 @@ function storeWriteCost(sync: 'FULL' | 'NORMAL', n: number): { p50: number; p99:
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), perSec: (n / total) * 1000 };
 }
 
-async function serverMain(o: { alerts: number; seconds: number; rate: number; concurrency: number; ingest: boolean }): Promise<void> {
+async function serverMain(o: { alerts: number; seconds: number; rate: number; concurrency: number; ingest: boolean; sync: 'FULL' | 'NORMAL' }): Promise<void> {
   const facts = machineFacts();
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-api-'));
   const { loadConfig } = await import('../src/config/config.js');
@@ -145,7 +151,8 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
   const { createApp } = await import('../src/app.js');
   const { mintAccessToken } = await import('../src/delivery/auth/dev-issuer.js');
   const config = loadConfig({ env: {}, overrides: { data_dir: dir, 'http.port': 0, 'rules.watch': false, 'http.rate_limit.max': 100_000_000 } });
-  const app = await createApp(config, { logger: createLogger({ level: 'silent' }) });
+  // Logger at info (the default): what a deployment runs with, request lines included if any.
+  const app = await createApp(config, { logger: createLogger({ level: 'info', destination: { write: () => {} } }), storeSynchronous: o.sync });
   const url = await app.listen();
   const token = await mintAccessToken(app.auth.devIssuer!, { issuer: app.auth.issuer(), audience: config.auth.audience, scopes: ['alerts:read'], ttlMs: 3_600_000, clientId: 'bench' });
   const probe = await fetch(`${url}/v1/alerts?limit=1`, { headers: { authorization: `Bearer ${token}` } });
@@ -194,11 +201,13 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
 
   const figures: Figure[] = [];
   const all = (r: ClientResult) => Object.values(r.latencies).flat();
+  const aimRoutes = (r: ClientResult) => ['list', 'list_filtered', 'feed'].flatMap((k) => r.latencies[k] ?? []);
   const p = (xs: number[], q: number) => (xs.length ? Math.round(percentile(xs, q) * 100) / 100 : 0);
   const pacedRate = (paced.requests / paced.elapsedMs) * 1000;
   figures.push({ metric: `paced ${o.rate} req/s: achieved`, value: Math.round(pacedRate), unit: 'req/s' });
   figures.push({ metric: 'paced: p50 latency (all routes)', value: p(all(paced), 50), unit: 'ms' });
-  figures.push({ metric: 'paced: p99 latency (all routes)', value: p(all(paced), 99), unit: 'ms', aim: 'p99 ≤ 10 ms at 1,000 req/s' });
+  figures.push({ metric: 'paced: p99 latency (all routes)', value: p(all(paced), 99), unit: 'ms' });
+  figures.push({ metric: 'paced: p99 latency (list + tail feed)', value: p(aimRoutes(paced), 99), unit: 'ms', aim: 'p99 ≤ 10 ms at 1,000 req/s (issue 7: ≤ 5 ms)' });
   for (const [name, xs] of Object.entries(paced.latencies)) {
     figures.push({ metric: `paced: ${name} p50`, value: p(xs, 50), unit: 'ms' });
     figures.push({ metric: `paced: ${name} p99`, value: p(xs, 99), unit: 'ms' });
@@ -217,12 +226,12 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
 
   process.stderr.write(
     [
-      `machine: ${facts.cpuModel}, ${facts.cores} cores (shared with other work; load ${facts.loadAvg.join(' ')}), node ${facts.node}`,
-      `server: createApp/buildServer (real bearer-token verification, rate limit raised), ${o.alerts} alerts seeded, loopback HTTP/1.1 keep-alive`,
+      `machine: ${facts.cpuModel}, ${facts.cores} cores (shared with other work; load at start ${facts.loadAvg.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}), node ${facts.node}`,
+      `server: createApp/buildServer (real bearer-token verification with its verified-token cache, logger at info, rate limit raised, store synchronous=${o.sync}), ${o.alerts} alerts seeded, loopback HTTP/1.1 keep-alive`,
       o.ingest
         ? `ingest beside the load: ${ingested} events accepted through the pipeline (${feedGrowth} alert changes written) during ${(2 * o.seconds).toFixed(0)}s; one ${ingestBatch}-event batch blocks the server's event loop p50 ${batchMs.length ? percentile(batchMs, 50).toFixed(1) : '-'} ms, p99 ${batchMs.length ? percentile(batchMs, 99).toFixed(1) : '-'} ms`
         : 'no ingest beside the load (--no-ingest)',
-      `client: separate process, paced ${Math.max(o.concurrency, 64)} workers, closed loop ${o.concurrency} workers, routes rotated list / list?level&status / feed (random cursor)`,
+      `client: separate process, paced ${Math.max(o.concurrency, 64)} workers, closed loop ${o.concurrency} workers, routes rotated list / list?level&status / feed tail (cursor within the newest 1,000 changes) / feed backfill (random cursor)`,
       `paced: ${paced.requests} requests, errors ${paced.errors}, statuses ${JSON.stringify(paced.statuses)}`,
       `closed: ${closed.requests} requests, errors ${closed.errors}, statuses ${JSON.stringify(closed.statuses)}`,
       ...figures.map((f) => `  ${f.metric}: ${f.value} ${f.unit}${f.baseline ? ` (baseline ${f.baseline.value} ${f.baseline.unit})` : ''}${f.note ? ` — ${f.note}` : ''}`),
@@ -238,9 +247,11 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
       concurrency: o.concurrency,
       ingested_events: ingested,
       ingest_beside_load: o.ingest,
+      store_synchronous: o.sync,
       cores: facts.cores,
       cpu: facts.cpuModel,
       load_avg_1m: facts.loadAvg[0],
+      load_avg_1m_end: Math.round(loadavg()[0] * 100) / 100,
       client: 'separate process on the same machine',
       errors: paced.errors + closed.errors,
     },
@@ -259,6 +270,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '1000' },
     concurrency: { type: 'string', default: '16' },
     'no-ingest': { type: 'boolean', default: false },
+    sync: { type: 'string', default: 'FULL' },
   },
   allowPositionals: true,
 });
@@ -266,5 +278,5 @@ const { values } = parseArgs({
 if (values.client) {
   await clientMain({ url: values.url!, token: values.token!, seconds: Number(values.seconds), rate: Number(values.rate), concurrency: Number(values.concurrency), head: Number(values.head) });
 } else {
-  await serverMain({ alerts: Number(values.alerts), seconds: Number(values.seconds), rate: Number(values.rate), concurrency: Number(values.concurrency), ingest: !values['no-ingest'] });
+  await serverMain({ alerts: Number(values.alerts), seconds: Number(values.seconds), rate: Number(values.rate), concurrency: Number(values.concurrency), ingest: !values['no-ingest'], sync: values.sync === 'NORMAL' ? 'NORMAL' : 'FULL' });
 }

@@ -37,6 +37,8 @@ export interface AppOptions {
   handleSignals?: boolean;
   /** self-monitoring flush interval (default 250 ms) */
   selfMonitorIntervalMs?: number;
+  /** SQLite synchronous mode of the store (default FULL; see docs/api.md "Durability") */
+  storeSynchronous?: 'FULL' | 'NORMAL';
 }
 
 export interface App {
@@ -95,7 +97,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (!first.engine) throw new StartupError(`rules in ${config.rules.dir} failed to load:\n${formatRuleErrors(first.errors)}`);
 
   const auth = await createApiAuth(config); // config errors (issuer, key source, algorithms) stop start-up before anything is opened
-  const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }) });
+  const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }), synchronous: opts.storeSynchronous });
   // unknown_kid / accepted-kid index for the JWKS monitor, fed with every accepted event
   const kidIndex = new TokenKidIndex();
   const pipeline = new Pipeline({ ingestor, engine: first.engine, alerts: store, rejects: store, metrics, onEvent: (e) => kidIndex.observe(e) });

@@ -197,9 +197,16 @@ class AlertRowCache {
 
   get(r: AlertRow): StoredAlert {
     const hit = this.map.get(r.id);
-    if (hit && sameRow(hit.row, r)) return hit.alert;
+    if (hit && sameRow(hit.row, r)) {
+      // LRU, not FIFO: a feed reader backfilling old history must not push out the newest
+      // alerts that list pollers read on every request.
+      this.map.delete(r.id);
+      this.map.set(r.id, hit);
+      return hit.alert;
+    }
     const alert = rowToAlert(r);
-    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    if (hit) this.map.delete(r.id);
+    else if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
     this.map.set(r.id, { row: r, alert });
     return alert;
   }
