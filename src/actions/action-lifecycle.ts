@@ -26,11 +26,19 @@ export function alertActionId(alertId: string, type: ActionType, target: string)
 }
 
 /** Where each action type finds its target in an alert's group key; null when the group has none. */
-export function targetFromGroup(type: ActionType, group: Alert['group']): string | null {
+export function targetFromGroup(type: ActionType, group: Alert['group'], samples: readonly Record<string, unknown>[] = []): string | null {
+  // The group key names the target when the rule groups by it; otherwise (e.g. a refresh-token
+  // reuse grouped by client) the first redacted evidence sample that carries the field does.
   const pick = (...keys: string[]) => {
     for (const k of keys) {
       const v = group[k];
       if (typeof v === 'string' && v.length > 0) return v;
+    }
+    for (const k of keys) {
+      for (const s of samples) {
+        const v = fieldAt(s, k);
+        if (typeof v === 'string' && v.length > 0) return v;
+      }
     }
     return null;
   };
@@ -43,6 +51,15 @@ export function targetFromGroup(type: ActionType, group: Alert['group']): string
     case 'disable_client':
       return pick('token.client_id', 'idp.client_id');
   }
+}
+
+function fieldAt(obj: Record<string, unknown>, dotted: string): unknown {
+  let cur: unknown = obj;
+  for (const part of dotted.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
 }
 
 export const TOKEN_FP_RE = /^tfp_[A-Za-z0-9_-]{22}$/;

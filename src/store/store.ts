@@ -495,7 +495,7 @@ export class Store implements AlertSink, RejectSink {
 
   private createAlertActions(alert: StoredAlert, now: string, out: ActionChange[]): void {
     for (const p of alert.proposed) {
-      const rawTarget = targetFromGroup(p.action, alert.group);
+      const rawTarget = targetFromGroup(p.action, alert.group, alert.evidence?.samples);
       if (rawTarget === null) {
         this.logger?.warn({ alert: alert.id, rule: alert.rule.id, action: p.action }, 'proposed action has no target in the alert group; skipped');
         continue;
