@@ -1,6 +1,6 @@
 // `authwatch serve [--port N] [--host H] [--data DIR] [--config FILE]`: the service (API, HTTP
 // ingest, and Kafka when brokers are configured) until SIGTERM/SIGINT.
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './command-args.js';
 import { createApp } from '../app.js';
 import { loadConfig } from '../config/config.js';
 
@@ -12,28 +12,19 @@ Environment overrides: AUTHWATCH_* (see README "Configuration").
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        data: { type: 'string' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`authwatch serve: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommandArgs(
+    'serve',
+    argv,
+    {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      config: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
     process.stderr.write(`authwatch serve: --port must be an integer 0-65535\n`);

@@ -1,6 +1,6 @@
 // `authwatch token --scope "S1 S2" [--ttl 1h] [--aud A] [--client-id C] [--data DIR] [--config FILE]`:
 // mint an access token from the embedded dev issuer. The token goes to stdout and nowhere else.
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './command-args.js';
 import { loadConfig } from '../config/config.js';
 import { loadDevIssuerKeys, mintAccessToken, resolveDevIssuer, MAX_DEV_TOKEN_TTL_MS } from '../delivery/auth/dev-issuer.js';
 import { parseDuration } from '../util/duration.js';
@@ -15,31 +15,22 @@ Example:
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        scope: { type: 'string' },
-        ttl: { type: 'string', default: '1h' },
-        aud: { type: 'string' },
-        'client-id': { type: 'string', default: 'authwatch-cli' },
-        sub: { type: 'string' },
-        data: { type: 'string' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`authwatch token: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommandArgs(
+    'token',
+    argv,
+    {
+      scope: { type: 'string' },
+      ttl: { type: 'string', default: '1h' },
+      aud: { type: 'string' },
+      'client-id': { type: 'string', default: 'authwatch-cli' },
+      sub: { type: 'string' },
+      data: { type: 'string' },
+      config: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const scopes = (values.scope ?? '').split(/\s+/).filter(Boolean);
   if (scopes.length === 0) {
     process.stderr.write(`authwatch token: --scope is required\n\n${HELP}`);

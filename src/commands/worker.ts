@@ -1,7 +1,7 @@
 // `authwatch worker [--config FILE] [--data DIR] [--brokers H:P,...]`: Kafka ingest alone (no
 // HTTP API) until SIGTERM/SIGINT, which finishes in-flight batches and saves the restart points.
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseCommandArgs } from './command-args.js';
 import { loadConfig } from '../config/config.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
@@ -17,27 +17,18 @@ See docs/kafka.md.
 `;
 
 export async function run(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        data: { type: 'string' },
-        brokers: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`authwatch worker: ${(err as Error).message}\n\n${HELP}`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const parsed = parseCommandArgs(
+    'worker',
+    argv,
+    {
+      config: { type: 'string' },
+      data: { type: 'string' },
+      brokers: { type: 'string' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   const brokers = values.brokers?.split(',').map((s) => s.trim()).filter(Boolean);
   const config = loadConfig({ file: values.config, env: process.env, overrides: { data_dir: values.data, 'kafka.brokers': brokers } });
   if (config.kafka.brokers.length === 0) {
