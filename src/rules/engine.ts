@@ -126,6 +126,8 @@ class Engine implements RuleEngine {
   private readonly unindexed: CompiledDetection[] = [];
   private readonly evalStamp: Int32Array;
   private stamp = 0;
+  /** per detection rule: a shared one-element match list (most events match one rule; no array per event) */
+  private readonly single: CompiledDetection[][] = [];
   /** ids of matching events already evaluated: a second delivery is ignored */
   private readonly dedup: EventDedup;
 
@@ -139,6 +141,7 @@ class Engine implements RuleEngine {
     for (const r of this.compiled) {
       this.open.push(new Map());
       if (r.kind === 'detection') {
+        this.single[r.index] = [r];
         if (!r.eq) {
           this.unindexed.push(r);
           continue;
@@ -266,7 +269,8 @@ class Engine implements RuleEngine {
     if (this.evalStamp[r.index] === stamp) return out;
     this.evalStamp[r.index] = stamp;
     if (!r.match(e)) return out;
-    if (out === null) return [r];
+    if (out === null) return this.single[r.index];
+    if (out.length === 1 && out === this.single[out[0].index]) return [out[0], r];
     out.push(r);
     return out;
   }
@@ -354,12 +358,23 @@ class Engine implements RuleEngine {
   private feed(rt: CorrRuntime, src: number, ev: AwEvent, t: number, up: Group | null): void {
     const c = rt.rule;
     const gg = rt.groupGetters[src]!;
-    const values: GroupValue[] = new Array(gg.fields.length);
-    for (let i = 0; i < gg.fields.length; i++) {
-      const f = gg.fields[i];
-      values[i] = up !== null && f in up ? up[f] : groupValue(gg.getters[i](ev as EventLike));
+    const nf = gg.fields.length;
+    let key: string;
+    let v0: GroupValue = null;
+    let values: GroupValue[] | null = null;
+    if (nf === 1) {
+      // the common shape (one group-by field): no array, and a string value is its own key
+      const f = gg.fields[0];
+      v0 = up !== null && f in up ? up[f] : groupValue(gg.getters[0](ev as EventLike));
+      key = typeof v0 === 'string' && v0.charCodeAt(0) !== 0 ? v0 : groupKey([v0]);
+    } else {
+      values = new Array(nf);
+      for (let i = 0; i < nf; i++) {
+        const f = gg.fields[i];
+        values[i] = up !== null && f in up ? up[f] : groupValue(gg.getters[i](ev as EventLike));
+      }
+      key = groupKey(values);
     }
-    const key = groupKey(values);
     const w = rt.windows;
     let s = w.get(key);
     let n: number; // the value the condition is tested on
@@ -391,7 +406,8 @@ class Engine implements RuleEngine {
     }
     if (!c.test(n)) return;
     const group: Group = {};
-    gg.names.forEach((name, i) => (group[name] = values[i]));
+    if (values === null) group[gg.names[0]] = v0;
+    else for (let i = 0; i < nf; i++) group[gg.names[i]] = values[i];
     let first = t;
     let ids: string[] = [ev.id];
     if (o) {
