@@ -185,9 +185,20 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
 
   process.stderr.write(`phase 1: paced ${o.rate} req/s for ${o.seconds}s...\n`);
   // Enough workers that pacing, not in-flight requests, sets the rate (up to 64 ms per request at 1,000 req/s).
+  const cpu0 = process.cpuUsage();
+  const batches0 = batchMs.length;
   const paced = await runClient({ url, token, seconds: o.seconds, rate: o.rate, concurrency: Math.max(o.concurrency, 64), head });
   process.stderr.write(`phase 2: closed loop, ${o.concurrency} workers for ${o.seconds}s...\n`);
+  const cpu1 = process.cpuUsage();
+  const batches1 = batchMs.length;
   const closed = await runClient({ url, token, seconds: o.seconds, rate: 0, concurrency: o.concurrency, head });
+  const cpu2 = process.cpuUsage();
+  const batches2 = batchMs.length;
+  // Server CPU per request, ingest batches' time subtracted: on a machine loaded by other work
+  // this, unlike latency, barely depends on the load (it is what a quiet machine would pay).
+  const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1000;
+  const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
+  const cpuPerRequest = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage, from: number, to: number, n: number) => (n ? Math.max(0, cpuMs(a, b) - sum(batchMs.slice(from, to))) / n : 0);
   ingesting = false;
   await ingestLoop;
   const feedGrowth = app.store.alertFeedHead() - alertsBefore;
@@ -213,6 +224,8 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
     figures.push({ metric: `paced: ${name} p99`, value: p(xs, 99), unit: 'ms' });
   }
   figures.push({ metric: `closed loop (${o.concurrency} workers): throughput`, value: Math.round((closed.requests / closed.elapsedMs) * 1000), unit: 'req/s' });
+  figures.push({ metric: 'paced: server CPU per request (ingest excluded)', value: Math.round(cpuPerRequest(cpu0, cpu1, batches0, batches1, paced.requests) * 1000) / 1000, unit: 'ms' });
+  figures.push({ metric: 'closed loop: server CPU per request (ingest excluded)', value: Math.round(cpuPerRequest(cpu1, cpu2, batches1, batches2, closed.requests) * 1000) / 1000, unit: 'ms' });
   figures.push({ metric: 'closed loop: p50 latency', value: p(all(closed), 50), unit: 'ms' });
   figures.push({ metric: 'closed loop: p99 latency', value: p(all(closed), 99), unit: 'ms' });
   figures.push({
