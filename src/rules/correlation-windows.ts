@@ -34,9 +34,9 @@ const NONE = -1;
 
 export class CorrelationWindows {
   readonly map = new Map<string, number>();
-  private keys: (string | undefined)[] = [];
+  private keys: (string | undefined)[] = new Array(16).fill(undefined);
   /** per slot: the single event's id (a string), or the Overflow object once there is more */
-  private ext: (string | Overflow | undefined)[] = [];
+  private ext: (string | Overflow | undefined)[] = new Array(16).fill(undefined);
   /** newest event time per slot (for a single-event slot: its event's time) */
   last = new Float64Array(16);
   private prev = new Int32Array(16);
@@ -63,6 +63,15 @@ export class CorrelationWindows {
     const x = new Int32Array(n);
     x.set(this.next);
     this.next = x;
+    // the key and ext arrays grow with the typed arrays (doubling, same capacity), not by 1.5x
+    const k: (string | undefined)[] = new Array(n).fill(undefined);
+    const e: (string | Overflow | undefined)[] = new Array(n).fill(undefined);
+    for (let i = 0; i < this.used; i++) {
+      k[i] = this.keys[i];
+      e[i] = this.ext[i];
+    }
+    this.keys = k;
+    this.ext = e;
   }
 
   private unlink(s: number): void {
