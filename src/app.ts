@@ -9,10 +9,8 @@ import { createApiAuth, type ApiAuth } from './delivery/auth/api-auth.js';
 import { recordDevIssuer } from './delivery/auth/dev-issuer.js';
 import { SelfMonitor } from './delivery/auth/self-monitor.js';
 import { buildServer } from './delivery/api/server.js';
-import { createIngestor } from './events/ingestor.js';
-import { loadFingerprintSecret } from './events/fingerprint-secret.js';
+import { createIngestorFromConfig } from './events/ingestor-from-config.js';
 import { fingerprint } from './events/redaction.js';
-import { compileRoutePolicy } from './events/route-policy.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { Pipeline } from './pipeline.js';
@@ -76,16 +74,8 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   const logger = opts.logger ?? createLogger({ level: config.log.level });
   const metrics = opts.metrics ?? createMetrics();
 
-  const secret = loadFingerprintSecret(config.data_dir, config.ingest.fingerprint_secret);
+  const { ingestor, secret } = createIngestorFromConfig(config, { metrics });
   const fp = (token: string) => fingerprint(secret, token);
-  const routePolicy = compileRoutePolicy(config.route_policy);
-  const ingestor = createIngestor({
-    fingerprintSecret: secret,
-    routePolicy,
-    maxLineBytes: config.ingest.max_line_bytes,
-    inputFormat: config.ingest.input_format,
-    metrics,
-  });
 
   const engineOpts = { allowedLatenessMs: parseDuration(config.rules.allowed_lateness), maxGroupKeys: config.rules.max_group_keys };
   const buildEngine: EngineBuilder = async (previous: RuleEngine | null) => {

@@ -8,9 +8,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { loadConfig, type Config } from '../config/config.js';
 import { INPUT_FORMATS, type InputFormat } from '../events/ingest-types.js';
-import { createIngestor } from '../events/ingestor.js';
-import { loadFingerprintSecret } from '../events/fingerprint-secret.js';
-import { compileRoutePolicy } from '../events/route-policy.js';
+import { createIngestorFromConfig } from '../events/ingestor-from-config.js';
 import { loadRuleSet } from '../rules/rule-loader.js';
 import { createEngine } from '../rules/engine.js';
 import { parseDuration } from '../util/duration.js';
@@ -135,19 +133,14 @@ export async function run(argv: string[]): Promise<number> {
     return fail(`rules in ${rulesDir} do not load:\n${lines.join('\n')}`);
   }
 
-  let secret: Buffer;
+  let secret: Buffer | undefined;
   let ingestor;
   try {
     if (args.secretFile) {
       secret = readFileSync(args.secretFile);
       if (secret.length < 16) return fail(`fingerprint secret file ${args.secretFile} holds ${secret.length} bytes; at least 16 are needed`);
-    } else secret = loadFingerprintSecret(config.data_dir, config.ingest.fingerprint_secret);
-    ingestor = createIngestor({
-      fingerprintSecret: secret,
-      routePolicy: compileRoutePolicy(config.route_policy),
-      inputFormat: args.inputFormat ?? config.ingest.input_format,
-      maxLineBytes: config.ingest.max_line_bytes,
-    });
+    }
+    ({ ingestor } = createIngestorFromConfig(config, { secret, inputFormat: args.inputFormat }));
   } catch (err) {
     return fail((err as Error).message);
   }
