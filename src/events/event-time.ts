@@ -39,11 +39,16 @@ const NORMAL_RE = /^\d{4}-(\d\d)-(\d\d)T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$
 
 /** Normalised `YYYY-MM-DDTHH:mm:ss.sssZ`, or undefined when invalid or outside years 0000-9999 after conversion. */
 export function normaliseTime(s: string): string | undefined {
-  if (s.length === 24) {
-    const m = NORMAL_RE.exec(s);
+  // Common spellings that differ from the normal form only by their suffix: a zero offset
+  // (`…58.123+00:00`) or no fraction (`…58Z`). Rewritten, they take the normal-form check.
+  let n = s;
+  if (s.length === 29 && s.charCodeAt(26) === 58 /* : */ && (s.endsWith('+00:00') || s.endsWith('-00:00'))) n = s.slice(0, 23) + 'Z';
+  else if (s.length === 20 && s.charCodeAt(19) === 90 /* Z */) n = s.slice(0, 19) + '.000Z';
+  if (n.length === 24) {
+    const m = NORMAL_RE.exec(n);
     if (m) {
       const mo = +m[1], d = +m[2];
-      return mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(+s.slice(0, 4), mo) ? s : undefined;
+      return mo >= 1 && mo <= 12 && d >= 1 && d <= daysIn(+n.slice(0, 4), mo) ? n : undefined;
     }
   }
   const t = parseRfc3339(s);

@@ -126,17 +126,21 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     return { ok: false, rejection: { reason: 'adapter_error', message: `internal error while mapping the record (${(err as Error)?.name ?? 'Error'})`, origin, raw: raw() } };
   }
 
+  // (a plain function, not a closure made per call: this runs for every event)
+  function rawOf(o: unknown, rawLine: string | undefined): string {
+    return rawLine !== undefined ? rawForRejection(rawLine) : rawForObject(o);
+  }
+
   function fromObject(o: unknown, rawLine: string | undefined): { event: AwEvent; format: AdapterFormat } {
-    const raw = () => (rawLine !== undefined ? rawForRejection(rawLine) : rawForObject(o));
-    if (!isObj(o)) throw new Reject('not_an_object', `expected a JSON object, got ${Array.isArray(o) ? 'an array' : o === null ? 'null' : typeof o}`, raw());
+    if (!isObj(o)) throw new Reject('not_an_object', `expected a JSON object, got ${Array.isArray(o) ? 'an array' : o === null ? 'null' : typeof o}`, rawOf(o, rawLine));
     let format: AdapterFormat | undefined;
     if (opts.inputFormat === 'auto') {
       format = detectObjectFormat(o);
-      if (!format) throw new Reject('unknown_format', 'no adapter recognises this record (authwatch needs observer + auth; see docs/adapters.md for gateway keys)', raw());
+      if (!format) throw new Reject('unknown_format', 'no adapter recognises this record (authwatch needs observer + auth; see docs/adapters.md for gateway keys)', rawOf(o, rawLine));
     } else format = opts.inputFormat;
     lastFormat = format;
     const r = adaptObject(o, format);
-    if (!r.ok) throw new Reject('adapter_error', `${format}: ${r.message}`, raw());
+    if (!r.ok) throw new Reject('adapter_error', `${format}: ${r.message}`, rawOf(o, rawLine));
     return { event: finish(r.event), format };
   }
 
