@@ -12,6 +12,9 @@ import { toEcs } from '../formats/ecs.js';
 import { ALERT_FORMATS, FORMAT_CONTENT_TYPE, pickFormat, type AlertFormat } from '../formats/negotiate.js';
 import { toOcsf } from '../formats/ocsf.js';
 import type { ApiDeps } from './deps.js';
+import { StoreResponseCache } from './response-cache.js';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 const groupValue = { type: ['string', 'number', 'boolean', 'null'] };
 
@@ -157,6 +160,19 @@ const STREAM_KEEPALIVE_MS = 15_000;
 export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }): Promise<void> {
   const { store } = opts.deps;
   let openStreams = 0;
+  // JSON pages only: other formats are rendered per request (less polled).
+  const pages = new StoreResponseCache(store.db);
+
+  /** The page from the cache, or built, serialised with the route's response schema, and kept. */
+  function cachedJson(reply: FastifyReply, key: string, build: () => unknown): FastifyReply {
+    const version = pages.version();
+    let body = pages.get(key, version);
+    if (body === null) {
+      body = String(reply.serialize(build())); // the schema serialiser yields a string
+      pages.set(key, version, body);
+    }
+    return reply.type(JSON_TYPE).send(body);
+  }
 
   app.get(
     '/alerts',
@@ -172,7 +188,7 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
     async (req: FastifyRequest<{ Querystring: ListQuery }>, reply) => {
       const q = req.query;
       const format = pickFormat(q.format, req.headers.accept);
-      const page = store.listAlerts(
+      const list = () => store.listAlerts(
         {
           rule: q.rule,
           level: q.level?.split(',') as Level[] | undefined,
@@ -184,7 +200,8 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
         q.limit,
         q.cursor,
       );
-      if (format === 'json') return page;
+      if (format === 'json') return cachedJson(reply, 'list ' + JSON.stringify(q), list);
+      const page = list();
       if (page.next_cursor) reply.header('x-next-cursor', page.next_cursor);
       if (format === 'ndjson') return reply.type(FORMAT_CONTENT_TYPE.ndjson).send(page.items.map((a) => JSON.stringify(a) + '\n').join(''));
       if (format === 'cef') return reply.type(FORMAT_CONTENT_TYPE.cef).send(page.items.map((a) => toCef(a) + '\n').join(''));
@@ -203,9 +220,14 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
     const lastEventId = req.headers['last-event-id'];
     const cursor = decodeSeqCursor(typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : req.query.cursor);
     if (wantsStream) return streamFeed(req, reply, cursor, format);
+    if (format === 'json') {
+      return cachedJson(reply, `feed ${cursor} ${req.query.limit}`, () => {
+        const items = store.alertFeed(cursor, req.query.limit);
+        return { items, next_cursor: items.length ? String(items[items.length - 1].seq) : String(cursor) };
+      });
+    }
     const items = store.alertFeed(cursor, req.query.limit);
     const next = items.length ? String(items[items.length - 1].seq) : String(cursor);
-    if (format === 'json') return { items, next_cursor: next };
     reply.header('x-next-cursor', next);
     if (format === 'ndjson') return reply.type(FORMAT_CONTENT_TYPE.ndjson).send(items.map((i) => JSON.stringify(i) + '\n').join(''));
     if (format === 'cef') return reply.type(FORMAT_CONTENT_TYPE.cef).send(items.map((i) => cefFeedLine(i) + '\n').join(''));
