@@ -196,7 +196,7 @@ class Engine implements RuleEngine {
       if (m) this.apply(event, t, m);
       return;
     }
-    if (m) this.heap.push({ t, id: event.id, ev: event, m });
+    if (m) this.heap.push(t, event, m);
     if (t > this.maxSeen) {
       this.maxSeen = t;
       const w = t - this.opts.allowedLatenessMs;
@@ -220,10 +220,11 @@ class Engine implements RuleEngine {
 
   private release(upTo: number): void {
     const h = this.heap;
-    for (let e = h.peek(); e !== undefined && e.t <= upTo; e = h.peek()) {
+    while (h.size > 0 && h.minTime() <= upTo) {
       h.pop();
-      this.apply(e.ev, e.t, e.m);
+      this.apply(h.poppedEv!, h.poppedT, h.poppedM!);
     }
+    h.poppedEv = h.poppedM = undefined; // don't keep the last event alive
     // everything up to the watermark is evaluated: windows that ended before it can go.
     // Suppression windows wait for a later evaluated event, so a late match can still join one.
     const w = Math.min(upTo, this.maxSeen);
@@ -625,7 +626,7 @@ class Engine implements RuleEngine {
     this.windowClock = val(st.windowClock ?? null);
     for (const ev of st.buffer) {
       const m = this.matchRules(ev);
-      if (m) this.heap.push({ t: eventTime(ev), id: ev.id, ev, m });
+      if (m) this.heap.push(eventTime(ev), ev, m);
     }
     const byId = new Map(this.compiled.map((r) => [r.info.id, r]));
     for (const rs of st.rules) {

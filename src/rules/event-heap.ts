@@ -1,5 +1,7 @@
 // Min-heap of buffered events by (event time, id): the order in which the engine evaluates them,
-// whatever order they arrived in.
+// whatever order they arrived in. Times sit in a typed array beside the events, so comparisons
+// read one cache-friendly number (ids only on equal times) and no entry object is kept per event
+// (buffered events live for the whole lateness; fewer long-lived objects means cheaper GC).
 import type { AwEvent } from '../events/event.js';
 import type { CompiledDetection } from './rule-compiler.js';
 
@@ -11,58 +13,93 @@ export interface HeapEntry {
   m: CompiledDetection[];
 }
 
-function less(a: HeapEntry, b: HeapEntry): boolean {
-  return a.t < b.t || (a.t === b.t && a.id < b.id);
-}
-
 export class EventHeap {
-  private a: HeapEntry[] = [];
+  private ts = new Float64Array(1024);
+  private evs: AwEvent[] = [];
+  private ms: CompiledDetection[][] = [];
+  private n = 0;
+  /** the entry last removed by pop() */
+  poppedEv: AwEvent | undefined;
+  poppedM: CompiledDetection[] | undefined;
+  poppedT = 0;
 
   get size(): number {
-    return this.a.length;
+    return this.n;
   }
 
-  peek(): HeapEntry | undefined {
-    return this.a[0];
+  /** Time of the first entry in (time, id) order, or +Infinity when empty. */
+  minTime(): number {
+    return this.n ? this.ts[0] : Infinity;
   }
 
-  push(e: HeapEntry): void {
-    const a = this.a;
-    let i = a.length;
-    a.push(e);
+  push(t: number, ev: AwEvent, m: CompiledDetection[]): void {
+    if (this.n === this.ts.length) {
+      const g = new Float64Array(this.n * 2);
+      g.set(this.ts);
+      this.ts = g;
+    }
+    const ts = this.ts;
+    const evs = this.evs;
+    const ms = this.ms;
+    const id = ev.id;
+    let i = this.n++;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!less(e, a[p])) break;
-      a[i] = a[p];
+      const tp = ts[p];
+      if (!(t < tp || (t === tp && id < evs[p].id))) break;
+      ts[i] = tp;
+      evs[i] = evs[p];
+      ms[i] = ms[p];
       i = p;
     }
-    a[i] = e;
+    ts[i] = t;
+    evs[i] = ev;
+    ms[i] = m;
   }
 
-  pop(): HeapEntry | undefined {
-    const a = this.a;
-    if (!a.length) return undefined;
-    const top = a[0];
-    const last = a.pop()!;
-    const n = a.length;
-    if (n) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const r = l + 1;
-        const c = r < n && less(a[r], a[l]) ? r : l;
-        if (!less(a[c], last)) break;
-        a[i] = a[c];
-        i = c;
+  /** Remove the first entry; it is in poppedT/poppedEv/poppedM. */
+  pop(): void {
+    const ts = this.ts;
+    const evs = this.evs;
+    const ms = this.ms;
+    this.poppedT = ts[0];
+    this.poppedEv = evs[0];
+    this.poppedM = ms[0];
+    const n = --this.n;
+    const lt = ts[n];
+    const lev = evs[n];
+    const lm = ms[n];
+    evs.pop();
+    ms.pop();
+    if (n === 0) return;
+    const lid = lev.id;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n) {
+        const tr = ts[r];
+        const tl = ts[l];
+        if (tr < tl || (tr === tl && evs[r].id < evs[l].id)) c = r;
       }
-      a[i] = last;
+      const tc = ts[c];
+      if (!(tc < lt || (tc === lt && evs[c].id < lid))) break;
+      ts[i] = tc;
+      evs[i] = evs[c];
+      ms[i] = ms[c];
+      i = c;
     }
-    return top;
+    ts[i] = lt;
+    evs[i] = lev;
+    ms[i] = lm;
   }
 
   /** Entries in pop order (for snapshots). */
   sorted(): HeapEntry[] {
-    return [...this.a].sort((x, y) => (less(x, y) ? -1 : less(y, x) ? 1 : 0));
+    const out: HeapEntry[] = [];
+    for (let i = 0; i < this.n; i++) out.push({ t: this.ts[i], id: this.evs[i].id, ev: this.evs[i], m: this.ms[i] });
+    return out.sort((x, y) => (x.t < y.t || (x.t === y.t && x.id < y.id) ? -1 : x.t === y.t && x.id === y.id ? 0 : 1));
   }
 }
