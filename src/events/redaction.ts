@@ -287,8 +287,16 @@ function visitObject(w: Walk, o: Record<string, unknown>, parentKey: string | un
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     if (k.length > st.longestKey) st.longestKey = k.length;
+    const v = o[k];
+    if (typeof v === 'string') {
+      // The common case inline (no calls, no path bookkeeping): a string that is not under
+      // a secret key and that the pre-check finds clean; visitString decides the rest.
+      if (v.length > st.longestString) st.longestString = v.length;
+      if (v.length === 0) continue;
+      if (!secretCtx && k !== 'token' && k !== 'Token' && !isSecretKey(k, parentKey) && (v.length < 8 || !MAYBE_SECRET_RE.test(v))) continue;
+    }
     stack.push(k);
-    visit(w, o, k, o[k], parentKey, secretCtx, childDepth);
+    visit(w, o, k, v, parentKey, secretCtx, childDepth);
     stack.pop();
   }
 }
