@@ -125,6 +125,8 @@ export const configSchema = z.strictObject({
       max_in_flight_batches: z.number().int().min(1).default(4),
       /** how often a rule partition stores its restart point (engine snapshot + offset); a crash re-processes at most this much */
       snapshot_interval: duration.default('5s'),
+      /** partitions of the internal rules topic when authwatch creates it: how far rule evaluation scales out */
+      rule_partitions: z.number().int().min(1).max(256).default(6),
     })
     .prefault({}),
   webhooks: z

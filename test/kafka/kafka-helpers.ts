@@ -14,6 +14,7 @@ import { compileRoutePolicy } from '../../src/events/route-policy.js';
 import { createEngine } from '../../src/rules/engine.js';
 import { loadRuleSet } from '../../src/rules/rule-loader.js';
 import { Replay } from '../../src/replay.js';
+import { RuleRouter } from '../../src/sources/kafka/rule-router.js';
 import { openStore, type Store, type StoredAlert } from '../../src/store/store.js';
 import { parseDuration } from '../../src/util/duration.js';
 
@@ -247,6 +248,27 @@ export function replayAlerts(lines: readonly string[], cfg: Config): Alert[] {
   const replay = new Replay({ ingestor, engine, emit: (a) => out.push(a) });
   replay.ingestLines(lines, { source: 'file', name: 'mixed' }, 1);
   replay.finish();
+  return out;
+}
+
+/**
+ * Where stage 1 should send each line (index → rule-stage partitions), computed apart from the
+ * worker: the same ingestor and rule set, and the router over `partitions` partitions.
+ */
+export function expectedRouting(lines: readonly (string | Buffer)[], cfg: Config): Map<number, Set<number>> {
+  const ingestor = createIngestor({
+    fingerprintSecret: Buffer.from(FINGERPRINT_SECRET),
+    routePolicy: compileRoutePolicy(cfg.route_policy),
+    maxLineBytes: cfg.ingest.max_line_bytes,
+    inputFormat: cfg.ingest.input_format,
+  });
+  const loaded = loadRuleSet(cfg.rules.dir, { includeExperimental: cfg.rules.include_experimental });
+  const router = new RuleRouter(loaded.ruleset, cfg.kafka.rule_partitions);
+  const out = new Map<number, Set<number>>();
+  lines.forEach((line, i) => {
+    const r = ingestor.ingestLine(typeof line === 'string' ? line : line.toString('utf8'), { source: 'kafka', name: 'test', partition: 0, offset: String(i) });
+    if (r.ok) out.set(i, new Set(router.targets(r.event).keys()));
+  });
   return out;
 }
 

@@ -1,8 +1,10 @@
 // Scale-out: three worker processes in one consumer group (each with its own data dir, as on
 // three machines) give exactly the alerts one worker gives — read from the alerts topic, the
-// record every API node materialises. Ingest is shared over the events partitions; each rule
-// partition has one owner at a time and moves with its restart point (the state topic).
+// record every API node materialises. Ingest is shared over the events partitions; events are
+// re-keyed over the rules topic's partitions (rule-router.ts), each with one owner at a time, so
+// rule evaluation is spread too: more than one worker stores alerts.
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { kafkaBrokers } from '../support/env.js';
 import {
@@ -23,11 +25,13 @@ describe.skipIf(!brokers)('kafka scale-out', () => {
     const expected = project(replayAlerts(lines, cfg));
     expect(expected.length).toBeGreaterThan(20);
     await createTopics(brokers!, [{ topic: cfg.kafka.topics.events, partitions: 3 }]);
-    await produceLines(brokers!, cfg.kafka.topics.events, lines);
 
     const workers: SpawnedWorker[] = [0, 1, 2].map((i) => spawnWorker(cfgFile, join(base, `w${i}`)));
+    let stopped = false;
     try {
       for (const w of workers) expect(await w.ready, w.stderr()).toBe(true);
+      // produced once all three consume, so the rule partitions are already shared when work arrives
+      await produceLines(brokers!, cfg.kafka.topics.events, lines);
       let got: string[] = [];
       await waitUntil(async () => {
         got = project(materialiseAlerts(await readTopic(brokers!, cfg.kafka.topics.alerts), base));
@@ -35,10 +39,30 @@ describe.skipIf(!brokers)('kafka scale-out', () => {
       }, 150_000, 2000);
       const diag = `committed ${await committedTotal(brokers!, cfg.kafka.group_id, cfg.kafka.topics.events)} of ${lines.length}; ` + workers.map((w, i) => `worker ${i}: ${w.stderr().split('\n').slice(-8).join('\n')}`).join('\n');
       expect(got, diag).toEqual(expected);
-    } finally {
+
       for (const w of workers) w.child.kill('SIGTERM');
-      const codes = await Promise.all(workers.map((w) => w.exited));
-      expect(codes).toEqual([0, 0, 0]);
+      expect(await Promise.all(workers.map((w) => w.exited))).toEqual([0, 0, 0]);
+      stopped = true;
+      // each worker's own store: the rule partitions it owned (restart points) and the alerts it evaluated
+      const perWorker = [0, 1, 2].map((i) => {
+        const db = new Database(join(base, `w${i}`, 'authwatch.db'), { readonly: true });
+        try {
+          const partitions = db.prepare('SELECT partition FROM kafka_partition_state WHERE topic = ?').all(`${t.name}.internal.rules`) as Array<{ partition: number }>;
+          const alerts = (db.prepare('SELECT COUNT(*) AS n FROM alerts').get() as { n: number }).n;
+          return { partitions: partitions.map((r) => r.partition), alerts };
+        } finally {
+          db.close();
+        }
+      });
+      const evaluating = perWorker.filter((w) => w.partitions.length > 0 && w.alerts > 0);
+      expect(evaluating.length, JSON.stringify(perWorker)).toBeGreaterThan(1);
+      // six rule partitions in all, every one owned (and snapshotted) by some worker
+      expect(new Set(perWorker.flatMap((w) => w.partitions)).size, JSON.stringify(perWorker)).toBe(6);
+    } finally {
+      if (!stopped) {
+        for (const w of workers) w.child.kill('SIGTERM');
+        await Promise.all(workers.map((w) => w.exited));
+      }
     }
   }, 300_000);
 });

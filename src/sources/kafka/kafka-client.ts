@@ -6,6 +6,8 @@ export interface OutMessage {
   key: string | null;
   value: string;
   headers?: Record<string, string>;
+  /** explicit partition (the rule stage's re-keying); otherwise the key's hash decides */
+  partition?: number;
 }
 
 export interface InMessage {
@@ -125,6 +127,8 @@ export interface KafkaBus {
   /** create missing topics; existing ones are left as they are */
   ensureTopics(specs: TopicSpec[]): Promise<void>;
   watermarks(topic: string): Promise<PartitionWatermarks[]>;
+  /** how many partitions a topic has (metadata only: no leader needed) */
+  partitionCount(topic: string): Promise<number>;
   /** the group's committed offsets for a topic (-1 when none) */
   committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]>;
   close(): Promise<void>;

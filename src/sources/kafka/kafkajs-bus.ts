@@ -34,7 +34,7 @@ function toIn(m: KafkaMessage): InMessage {
 }
 
 function toOut(messages: OutMessage[]) {
-  return messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+  return messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition }));
 }
 
 /** The broker refuses a produce request whose record batch exceeds message.max.bytes (1 MiB by default). */
@@ -228,6 +228,12 @@ export class KafkajsBus implements KafkaBus {
     const admin = await this.admin();
     const offs = await admin.fetchTopicOffsets(topic);
     return offs.map((o) => ({ partition: o.partition, low: o.low, high: o.high }));
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    const admin = await this.admin();
+    const md = await admin.fetchTopicMetadata({ topics: [topic] });
+    return md.topics[0]?.partitions.length ?? 0;
   }
 
   async committedOffsets(groupId: string, topic: string): Promise<PartitionOffset[]> {

@@ -14,6 +14,7 @@ import type { RuleEngine } from '../../rules/types.js';
 import type { Store } from '../../store/store.js';
 import { parseDuration } from '../../util/duration.js';
 import { KafkajsBus } from './kafkajs-bus.js';
+import { RuleRouter } from './rule-router.js';
 import { KafkaWorker, newWorkerId } from './worker.js';
 
 export class KafkaStartError extends Error {
@@ -57,25 +58,23 @@ export async function startKafka(d: StartKafkaDeps): Promise<KafkaHandle> {
     metrics: d.metrics,
   });
   const engineOpts = { allowedLatenessMs: parseDuration(config.rules.allowed_lateness), maxGroupKeys: config.rules.max_group_keys };
-  // The rule set is read again whenever a partition is (re)assigned, so edited rules reach the
-  // Kafka path at the next rebalance or restart; a broken edit keeps the last good set.
-  let lastGood: CompiledRuleSet | null = null;
-  const loadRules = (): CompiledRuleSet => {
-    const loaded = loadRuleSet(config.rules.dir, { includeExperimental: config.rules.include_experimental });
-    if (loaded.errors.length === 0) lastGood = loaded.ruleset;
-    else d.logger.warn({ errors: loaded.errors.length }, 'rules failed to load; the Kafka worker keeps the last good rule set');
-    if (!lastGood) throw new KafkaStartError(`rules in ${config.rules.dir} failed to load`);
-    return lastGood;
-  };
-  loadRules();
-  const newEngine = (): RuleEngine => createEngine(loadRules(), engineOpts);
+  // One rule set for the worker's lifetime: the routing of events to rule partitions and the
+  // engines evaluating them must agree, in every worker, so edited rules reach the Kafka path
+  // when the workers restart (docs/kafka.md).
+  const loaded = loadRuleSet(config.rules.dir, { includeExperimental: config.rules.include_experimental });
+  if (loaded.errors.length) throw new KafkaStartError(`rules in ${config.rules.dir} failed to load (${loaded.errors.length} errors)`);
+  const ruleset: CompiledRuleSet = loaded.ruleset;
+  const newEngine = (): RuleEngine => createEngine(ruleset, engineOpts);
+  const newRouter = (partitions: number): RuleRouter => new RuleRouter(ruleset, partitions);
   const bus = new KafkajsBus({ brokers: config.kafka.brokers, clientId: config.kafka.client_id, logger: d.logger });
+  const nodeId = workerIdFor(config.data_dir);
   const worker = new KafkaWorker({
     bus,
     kafka: config.kafka,
-    workerId: workerIdFor(config.data_dir),
+    workerId: nodeId,
     ingestor,
     newEngine,
+    newRouter,
     store: d.store,
     metrics: d.metrics,
     logger: d.logger,

@@ -24,6 +24,7 @@ import type { Store } from '../../store/store.js';
 import { lagOf, type BatchContext, type BusConsumer, type BusProducer, type BusTransactionalProducer, type InBatch, type KafkaBus, type OutMessage } from './kafka-client.js';
 import { KafkaStateStore, attachOutbox } from './kafka-state.js';
 import { OutboxPublisher } from './outbox-publisher.js';
+import type { RuleRouter } from './rule-router.js';
 
 export type KafkaConfig = Config['kafka'];
 
@@ -49,15 +50,16 @@ export interface KafkaWorkerDeps {
   /** stable per worker instance (kept in its data dir): the transactional id that fences its previous incarnation */
   workerId: string;
   ingestor: Ingestor;
-  /** a fresh engine over the current rule set (one per rule-stage partition) */
+  /** a fresh engine over the worker's rule set (one per rule-stage partition) */
   newEngine: () => RuleEngine;
+  /** the re-keying of that same rule set over the rules topic's partitions (rule-router.ts) */
+  newRouter: (partitions: number) => RuleRouter;
   store: Store;
   metrics: Metrics;
   logger: Logger;
   now?: () => number;
-  /** partitions for topics this worker creates (the events topic when missing; the rules topic) */
+  /** partitions for topics this worker creates (the events topic when missing) */
   eventPartitions?: number;
-  rulePartitions?: number;
 }
 
 interface RulePartition {
@@ -106,6 +108,7 @@ export class KafkaWorker {
   private upstreamDrained = false;
   private stopping = false;
   private rulesetHash: string | null = null;
+  private router!: RuleRouter;
   private readonly snapshotEveryMs: number;
   private fail!: (err: Error) => void;
   /** rejects... never; resolves with the error that stopped a consumer for good */
@@ -127,9 +130,11 @@ export class KafkaWorker {
       { topic: k.topics.dlq, partitions: 1, maxMessageBytes: 8 * 1024 * 1024 },
       { topic: k.topics.alerts, partitions: 3 },
       { topic: k.topics.actions, partitions: 3 },
-      { topic: this.topics.rules, partitions: this.d.rulePartitions ?? 1, maxMessageBytes: 8 * 1024 * 1024 },
+      { topic: this.topics.rules, partitions: k.rule_partitions, maxMessageBytes: 8 * 1024 * 1024 },
       { topic: this.topics.state, partitions: 1, compacted: true, maxMessageBytes: 64 * 1024 * 1024 },
     ]);
+    // route by the topic's actual partition count: an existing topic keeps its own
+    this.router = this.d.newRouter(await bus.partitionCount(this.topics.rules));
     this.detachOutbox = attachOutbox(this.d.store, this.state, { alerts: k.topics.alerts, actions: k.topics.actions });
     this.publisher = new OutboxPublisher(await bus.producer(), this.state, this.d.store, this.log);
     this.publisher.start();
@@ -242,6 +247,7 @@ export class KafkaWorker {
     const { topic, partition } = batch;
     const forward: OutMessage[] = [];
     const dead: OutMessage[] = [];
+    let accepted = 0;
     for (const m of batch.messages) {
       const origin = { source: 'kafka' as const, name: topic, partition, offset: m.offset };
       const line = m.value ? m.value.toString('utf8') : '';
@@ -254,7 +260,13 @@ export class KafkaWorker {
         [HEADER.producedAt]: m.timestamp,
       };
       if (out.ok) {
-        forward.push({ key: out.event.id, value: JSON.stringify(out.event), headers: srcHeaders });
+        // one copy per rule partition owning a (rule, group) this event counts towards; none if no rule matches
+        const targets = this.router.targets(out.event);
+        if (targets.size) {
+          const value = JSON.stringify(out.event);
+          for (const [partition, key] of targets) forward.push({ key, value, partition, headers: srcHeaders });
+        }
+        accepted++;
       } else {
         const r = out.rejection;
         dead.push({
@@ -269,9 +281,9 @@ export class KafkaWorker {
     await this.commitIngest({ forward, dead, offset: { topic, partition, offset: (BigInt(last) + 1n).toString() } });
     ctx.resolveOffset(last);
     const m = this.d.metrics;
-    if (forward.length) {
-      m.kafkaMessages.inc({ topic, outcome: 'accepted' }, forward.length);
-      m.eventsAccepted.inc({ source: 'kafka' }, forward.length);
+    if (accepted) {
+      m.kafkaMessages.inc({ topic, outcome: 'accepted' }, accepted);
+      m.eventsAccepted.inc({ source: 'kafka' }, accepted);
     }
     if (dead.length) {
       m.kafkaMessages.inc({ topic, outcome: 'dead_lettered' }, dead.length);
@@ -344,7 +356,7 @@ export class KafkaWorker {
       if (batch.messages.length) {
         const last = batch.messages[batch.messages.length - 1].offset;
         await ctx.heartbeat();
-        this.persistAlerts(p.engine);
+        this.persistAlerts(p);
         p.nextOffset = BigInt(last) + 1n;
         ctx.resolveOffset(last);
         p.batchesSinceSnapshot++;
@@ -363,8 +375,10 @@ export class KafkaWorker {
     });
   }
 
-  private persistAlerts(engine: RuleEngine): void {
-    const alerts = engine.drainAlerts();
+  /** Store the alerts of the (rule, group)s this partition owns; the others' views here are partial. */
+  private persistAlerts(p: RulePartition): void {
+    const engine = p.engine!;
+    const alerts = engine.drainAlerts().filter((a) => this.router.owner(a) === p.partition);
     if (alerts.length) this.d.store.saveAlerts(alerts);
     const s = engine.stats();
     this.d.metrics.windowKeys.set(s.groupKeys);
@@ -439,7 +453,7 @@ export class KafkaWorker {
         // Quiet period: no event older than now - lateness can still be in flight, so the
         // engine may finalise windows up to the wall clock (what replay's final flush does).
         p.engine.advanceTo(this.now());
-        this.persistAlerts(p.engine);
+        this.persistAlerts(p);
         p.ticked = true;
         await this.snapshot(p);
       });
