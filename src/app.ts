@@ -156,7 +156,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
       background.start();
       // Kafka (engineer E): the worker (docs/kafka.md) on the same store; its stop runs before the store closes.
       if (config.kafka.brokers.length) {
-        const kafka = await startKafka({ config, store, metrics, logger: logger.child({ component: 'kafka' }) });
+        const kafka = await startKafka({ config, store, metrics, logger: logger.child({ component: 'kafka' }), materialise: true });
         app.onShutdown(() => kafka.stop());
         void kafka.failed.then((err) => {
           logger.fatal({ err: { message: err.message } }, 'kafka consumer stopped for good; shutting down');

@@ -428,9 +428,13 @@ export class Store implements AlertSink, RejectSink {
    * actions; a known id only takes a larger count, a later last_seen and more evidence —
    * never the engine's status, because the lifecycle belongs to analysts. Saving the same
    * alert twice changes nothing (no feed entry, no listener call).
+   * `mirror` (the Kafka view materialiser, docs/kafka.md): the alert was raised and announced
+   * elsewhere — store it for reading, but propose no actions (they arrive on the actions topic)
+   * and call no listeners (no webhook or outbox echo from every node).
    */
-  saveAlerts(alerts: Alert[]): void {
+  saveAlerts(alerts: Alert[], opts: { mirror?: boolean } = {}): void {
     if (alerts.length === 0) return;
+    const mirror = opts.mirror === true;
     const created: Alert[] = [];
     this.write('save_alerts', () => {
       const now = this.iso();
@@ -464,7 +468,7 @@ export class Store implements AlertSink, RejectSink {
           changes.push({ alert: stored, isNew: true, change: 'created' });
           created.push(a);
           // An alert the engine already marks suppressed (filtered) proposes nothing to enforce.
-          if (status === 'open') this.createAlertActions(stored, now, actionChanges);
+          if (status === 'open' && !mirror) this.createAlertActions(stored, now, actionChanges);
         } else {
           const old = rowToAlert(row);
           const evidence = mergeEvidence(old.evidence, a.evidence);
@@ -487,10 +491,39 @@ export class Store implements AlertSink, RejectSink {
           changes.push({ alert: rowToAlert(this.st.alertById.get(a.id)!), isNew: false, change: 'updated' });
         }
       }
+      if (mirror) return;
       if (changes.length) for (const fn of this.alertListeners) fn(this.db, changes);
       if (actionChanges.length) for (const fn of this.actionListeners) fn(this.db, actionChanges);
     });
-    for (const a of created) this.metrics?.alertsRaised.inc({ rule: a.rule.id, level: a.rule.level });
+    if (!mirror) for (const a of created) this.metrics?.alertsRaised.inc({ rule: a.rule.id, level: a.rule.level });
+  }
+
+  /**
+   * The Kafka view materialiser's upsert of an action published by some node: insert it, or
+   * take its status when it is newer (updated_at) than ours. Decision changes follow, so
+   * enforcement feeds on this node see it; no listeners (it was announced where it changed).
+   * Returns whether anything changed.
+   */
+  mirrorAction(a: Action): boolean {
+    return this.write('mirror_action', () => {
+      const row = this.st.actionById.get(a.id);
+      if (!row) {
+        const alertRow = a.alert ? this.st.alertById.get(a.alert) : undefined;
+        const info = this.st.insertAction.run({
+          id: a.id, type: a.type, target: a.target, ttl: a.ttl, status: a.status, approval: a.approval, reason: a.reason,
+          alert_id: a.alert, scenario: a.alert ? (alertRow?.rule_name ?? 'authwatch') : 'manual',
+          created_at: a.created_at, updated_at: a.updated_at, expires_at: a.expires_at,
+        });
+        if (a.status === 'active') this.st.insertDecisionChange.run(Number(info.lastInsertRowid), 'new', this.iso());
+        return true;
+      }
+      if (a.updated_at <= row.updated_at || (a.status === row.status && a.expires_at === row.expires_at)) return false;
+      this.st.updateActionStatus.run(a.status, a.updated_at, a.expires_at, a.id);
+      const now = this.iso();
+      if (a.status === 'active' && row.status !== 'active') this.st.insertDecisionChange.run(row.pk, 'new', now);
+      if (row.status === 'active' && a.status !== 'active') this.st.insertDecisionChange.run(row.pk, 'deleted', now);
+      return true;
+    });
   }
 
   private createAlertActions(alert: StoredAlert, now: string, out: ActionChange[]): void {

@@ -15,6 +15,7 @@ import type { Store } from '../../store/store.js';
 import { parseDuration } from '../../util/duration.js';
 import { KafkajsBus } from './kafkajs-bus.js';
 import { RuleRouter } from './rule-router.js';
+import { ViewMaterialiser } from './view-materialiser.js';
 import { KafkaWorker, newWorkerId } from './worker.js';
 
 export class KafkaStartError extends Error {
@@ -36,6 +37,8 @@ export interface StartKafkaDeps {
   store: Store;
   metrics: Metrics;
   logger: Logger;
+  /** also materialise the alerts/actions topics into this store (API nodes: `serve`) */
+  materialise?: boolean;
 }
 
 export interface KafkaHandle {
@@ -85,5 +88,26 @@ export async function startKafka(d: StartKafkaDeps): Promise<KafkaHandle> {
     await worker.stop().catch(() => undefined);
     throw new KafkaStartError(`kafka worker failed to start: ${(err as Error).message}`);
   }
-  return { stop: () => worker.stop(), failed: worker.failed };
+  if (!d.materialise) return { stop: () => worker.stop(), failed: worker.failed };
+  // its own connection: the view outlives nothing of the worker's and stops after it
+  const viewBus = new KafkajsBus({ brokers: config.kafka.brokers, clientId: `${config.kafka.client_id}-view`, logger: d.logger });
+  const view = new ViewMaterialiser({
+    bus: viewBus,
+    store: d.store,
+    logger: d.logger,
+    groupId: `${config.kafka.group_id}.view.${nodeId}`,
+    topics: { alerts: config.kafka.topics.alerts, actions: config.kafka.topics.actions },
+  });
+  const stopAll = async () => {
+    await worker.stop();
+    await view.stop();
+    await viewBus.close();
+  };
+  try {
+    await view.start();
+  } catch (err) {
+    await stopAll().catch(() => undefined);
+    throw new KafkaStartError(`kafka view materialiser failed to start: ${(err as Error).message}`);
+  }
+  return { stop: stopAll, failed: Promise.race([worker.failed, view.failed]) };
 }
