@@ -13,9 +13,9 @@
 // Phases: (1) paced at --rate req/s (the issue's aim: p99 ≤ 10 ms at 1,000 req/s);
 // (2) closed loop with --concurrency workers (max req/s). Plus the store's write cost with
 // synchronous=FULL versus NORMAL (the durability choice, see docs/api.md).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +102,67 @@ function runClient(args: Record<string, string | number>): Promise<ClientResult>
       }
     });
   });
+}
+
+// ------------------------------------------------------------------ wrk (C load generator)
+
+interface WrkResult {
+  reqPerSec: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+}
+
+/**
+ * The same routes (list, filtered list, tail feed) driven by wrk, when it is installed (Debian:
+ * `apt-get install wrk`): a C client costs the shared CPUs far less than the Node.js client, so
+ * more of the machine is left to the server. Closed loop (wrk has no fixed rate).
+ */
+async function runWrk(url: string, token: string, head: number, seconds: number, connections: number): Promise<WrkResult | null> {
+  if (spawnSync('wrk', ['--version']).error) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'aw-bench-wrk-'));
+  try {
+    const script = join(dir, 'routes.lua');
+    writeFileSync(
+      script,
+      `local i = 0
+local hdr = { ["Authorization"] = "Bearer ${token}" }
+request = function()
+  i = i + 1
+  local k = i % 3
+  local path
+  if k == 0 then path = "/v1/alerts?limit=50"
+  elseif k == 1 then path = "/v1/alerts?limit=50&level=high&status=open"
+  else path = "/v1/alerts/feed?limit=100&cursor=" .. math.max(0, ${head} - math.random(0, 999)) end
+  return wrk.format("GET", path, hdr)
+end
+`,
+    );
+    // async: the server under test runs on this process's event loop
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (d) => (text += d));
+      child.on('error', reject);
+      child.on('exit', () => resolve(text));
+    });
+    const ms = (s: string | undefined) => {
+      const m = /([\d.]+)(us|ms|s)/.exec(s ?? '');
+      if (!m) return NaN;
+      return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+    };
+    const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+    return {
+      reqPerSec: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN),
+      p50: ms(/^\s+50%\s+(\S+)/m.exec(out)?.[1]),
+      p99: ms(/^\s+99%\s+(\S+)/m.exec(out)?.[1]),
+      requests: Number(/(\d+) requests in/.exec(out)?.[1] ?? 0),
+      non2xx,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ------------------------------------------------------------------ server mode
@@ -199,6 +260,12 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
   const cpuMs = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage) => (b.user - a.user + b.system - a.system) / 1000;
   const sum = (xs: number[]) => xs.reduce((x, y) => x + y, 0);
   const cpuPerRequest = (a: NodeJS.CpuUsage, b: NodeJS.CpuUsage, from: number, to: number, n: number) => (n ? Math.max(0, cpuMs(a, b) - sum(batchMs.slice(from, to))) / n : 0);
+  process.stderr.write(`phase 3: wrk closed loop, ${o.concurrency} connections for ${o.seconds}s (if installed)...\n`);
+  const cpu3 = process.cpuUsage();
+  const batches3 = batchMs.length;
+  const wrk = await runWrk(url, token, head, o.seconds, o.concurrency);
+  const cpu4 = process.cpuUsage();
+  const batches4 = batchMs.length;
   ingesting = false;
   await ingestLoop;
   const feedGrowth = app.store.alertFeedHead() - alertsBefore;
@@ -226,6 +293,12 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
   figures.push({ metric: `closed loop (${o.concurrency} workers): throughput`, value: Math.round((closed.requests / closed.elapsedMs) * 1000), unit: 'req/s' });
   figures.push({ metric: 'paced: server CPU per request (ingest excluded)', value: Math.round(cpuPerRequest(cpu0, cpu1, batches0, batches1, paced.requests) * 1000) / 1000, unit: 'ms' });
   figures.push({ metric: 'closed loop: server CPU per request (ingest excluded)', value: Math.round(cpuPerRequest(cpu1, cpu2, batches1, batches2, closed.requests) * 1000) / 1000, unit: 'ms' });
+  if (wrk) {
+    figures.push({ metric: `wrk closed loop (${o.concurrency} connections, list + tail feed): throughput`, value: Math.round(wrk.reqPerSec), unit: 'req/s' });
+    figures.push({ metric: 'wrk: p50 latency', value: Math.round(wrk.p50 * 100) / 100, unit: 'ms' });
+    figures.push({ metric: 'wrk: p99 latency', value: Math.round(wrk.p99 * 100) / 100, unit: 'ms' });
+    figures.push({ metric: 'wrk: server CPU per request (ingest excluded)', value: Math.round(cpuPerRequest(cpu3, cpu4, batches3, batches4, wrk.requests) * 1000) / 1000, unit: 'ms' });
+  }
   figures.push({ metric: 'closed loop: p50 latency', value: p(all(closed), 50), unit: 'ms' });
   figures.push({ metric: 'closed loop: p99 latency', value: p(all(closed), 99), unit: 'ms' });
   figures.push({
@@ -242,11 +315,12 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
       `machine: ${facts.cpuModel}, ${facts.cores} cores (shared with other work; load at start ${facts.loadAvg.join(' ')}, at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}), node ${facts.node}`,
       `server: createApp/buildServer (real bearer-token verification with its verified-token cache, logger at info, rate limit raised, store synchronous=${o.sync}), ${o.alerts} alerts seeded, loopback HTTP/1.1 keep-alive`,
       o.ingest
-        ? `ingest beside the load: ${ingested} events accepted through the pipeline (${feedGrowth} alert changes written) during ${(2 * o.seconds).toFixed(0)}s; one ${ingestBatch}-event batch blocks the server's event loop p50 ${batchMs.length ? percentile(batchMs, 50).toFixed(1) : '-'} ms, p99 ${batchMs.length ? percentile(batchMs, 99).toFixed(1) : '-'} ms`
+        ? `ingest beside the load: ${ingested} events accepted through the pipeline (${feedGrowth} alert changes written) during ${(3 * o.seconds).toFixed(0)}s; one ${ingestBatch}-event batch blocks the server's event loop p50 ${batchMs.length ? percentile(batchMs, 50).toFixed(1) : '-'} ms, p99 ${batchMs.length ? percentile(batchMs, 99).toFixed(1) : '-'} ms`
         : 'no ingest beside the load (--no-ingest)',
       `client: separate process, paced ${Math.max(o.concurrency, 64)} workers, closed loop ${o.concurrency} workers, routes rotated list / list?level&status / feed tail (cursor within the newest 1,000 changes) / feed backfill (random cursor)`,
       `paced: ${paced.requests} requests, errors ${paced.errors}, statuses ${JSON.stringify(paced.statuses)}`,
       `closed: ${closed.requests} requests, errors ${closed.errors}, statuses ${JSON.stringify(closed.statuses)}`,
+      wrk ? `wrk: ${wrk.requests} requests, non-2xx ${wrk.non2xx}` : 'wrk: not installed (apt-get install wrk), phase skipped',
       ...figures.map((f) => `  ${f.metric}: ${f.value} ${f.unit}${f.baseline ? ` (baseline ${f.baseline.value} ${f.baseline.unit})` : ''}${f.note ? ` — ${f.note}` : ''}`),
       '',
     ].join('\n'),
@@ -266,7 +340,7 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
       load_avg_1m: facts.loadAvg[0],
       load_avg_1m_end: Math.round(loadavg()[0] * 100) / 100,
       client: 'separate process on the same machine',
-      errors: paced.errors + closed.errors,
+      errors: paced.errors + closed.errors + (wrk?.non2xx ?? 0),
     },
     figures,
   });
