@@ -31,7 +31,8 @@ function reversed(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(reversed);
   if (v === null || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v).reverse()) out[k] = reversed((v as Record<string, unknown>)[k]);
+  // defineProperty: generated keys include `__proto__`, which plain assignment would not copy as a member
+  for (const k of Object.keys(v).reverse()) Object.defineProperty(out, k, { value: reversed((v as Record<string, unknown>)[k]), enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -47,6 +48,12 @@ describe('deriveEventId', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('handles a `__proto__` member like any other key', () => {
+    const o = JSON.parse('{"":{"__proto__":0,"a":1}}') as Record<string, unknown>;
+    expect(deriveEventId(o)).toBe(referenceId(o));
+    expect(deriveEventId(reversed(o) as Record<string, unknown>)).toBe(deriveEventId(o));
   });
 
   it('tells apart key lists that share a first key and length (cached orders are compared whole)', () => {
