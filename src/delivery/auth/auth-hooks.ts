@@ -13,7 +13,7 @@ import type { Metrics } from '../../observability/metrics.js';
 import type { Principal } from '../api/deps.js';
 import type { ApiAuth } from './api-auth.js';
 import { SELF_OBSERVER, type SelfMonitor } from './self-monitor.js';
-import { TokenRejected, tokenFacts, type TokenFacts } from './token-verifier.js';
+import { TOKEN_CACHE_MAX, TokenRejected, tokenCacheKey, tokenFacts, type TokenFacts } from './token-verifier.js';
 
 export const REALM = 'authwatch';
 const ANONYMOUS: Principal = Object.freeze({ clientId: 'anonymous', sub: null, scopes: [], kind: 'anonymous' }) as Principal;
@@ -90,7 +90,27 @@ class FailureLimiter {
   }
 }
 
+/**
+ * Fingerprint and decoded facts of recently presented tokens, by tokenCacheKey (never the token):
+ * both are pure functions of the token bytes, and the HMAC plus two base64/JSON decodes were a
+ * visible share of a cached-page request. Bounded; oldest inserted dropped first.
+ */
+class TokenDerivedCache {
+  private readonly map = new Map<string, { fp: string; facts: TokenFacts | undefined }>();
+  constructor(private readonly max: number) {}
+  get(key: string, derive: () => { fp: string; facts: TokenFacts | undefined }): { fp: string; facts: TokenFacts | undefined } {
+    let e = this.map.get(key);
+    if (!e) {
+      e = derive();
+      if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+      this.map.set(key, e);
+    }
+    return e;
+  }
+}
+
 export function installAuth(app: FastifyInstance, o: AuthHookOptions): void {
+  const derived = new TokenDerivedCache(TOKEN_CACHE_MAX);
   const bouncerKeyHashes = o.config.bouncers.api_keys.map((k) => createHash('sha256').update(k).digest());
   const failures = new FailureLimiter(o.config.http.rate_limit.max, parseDuration(o.config.http.rate_limit.window));
 
@@ -164,12 +184,14 @@ export function installAuth(app: FastifyInstance, o: AuthHookOptions): void {
       throw invalidRequest('The Authorization header is malformed.');
     }
     const token = m[1];
-    const outcome: AuthOutcome = { result: 'ok', scheme: 'bearer', fp: o.fingerprint(token), requiredScope: scope };
+    const key = tokenCacheKey(token);
+    const d = derived.get(key, () => ({ fp: o.fingerprint(token), facts: Buffer.byteLength(token) <= o.config.auth.max_token_bytes ? tokenFacts(token) : undefined }));
+    const outcome: AuthOutcome = { result: 'ok', scheme: 'bearer', fp: d.fp, requiredScope: scope };
     request.authOutcome = outcome;
-    if (Buffer.byteLength(token) <= o.config.auth.max_token_bytes) outcome.facts = tokenFacts(token);
+    if (d.facts) outcome.facts = d.facts;
     let verified;
     try {
-      verified = await o.auth.verifier.verify(token);
+      verified = await o.auth.verifier.verify(token, key);
     } catch (err) {
       const rej = err instanceof TokenRejected ? err : new TokenRejected('other', 'verification error');
       outcome.result = rej.result;
@@ -208,6 +230,8 @@ export function installAuth(app: FastifyInstance, o: AuthHookOptions): void {
 
 function selfEvent(request: FastifyRequest, reply: FastifyReply, out: AuthOutcome): Record<string, unknown> {
   const token: Record<string, unknown> = { ...(out.facts ?? {}) };
+  // facts are shared by every request with the same token (cache): the event gets its own arrays
+  for (const [k, v] of Object.entries(token)) if (Array.isArray(v)) token[k] = [...v];
   if (out.fp) token.fp = out.fp;
   if (request.principal.kind === 'token') token.client_id = request.principal.clientId;
   const ev: Record<string, unknown> = {

@@ -100,6 +100,11 @@ export interface VerifiedTokenCacheOptions {
 }
 
 export const TOKEN_CACHE_MAX = 10_000;
+
+/** The key of per-token caches: SHA-256 of the token string, so no cache ever holds a token. */
+export function tokenCacheKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64');
+}
 export const TOKEN_CACHE_TTL_MS = 60_000;
 
 interface CachedVerification {
@@ -122,10 +127,6 @@ class VerifiedTokenCache {
     private readonly max: number,
     readonly ttlMs: number,
   ) {}
-
-  static key(token: string): string {
-    return createHash('sha256').update(token).digest('base64');
-  }
 
   get(key: string, nowMs: number, issuer: string, kids: ReadonlySet<string> | null | undefined): VerifiedToken | null {
     const e = this.map.get(key);
@@ -168,10 +169,11 @@ export function createTokenVerifier(o: TokenVerifierOptions) {
   const now = o.now ?? (() => new Date());
   const cache = o.cache === false ? null : new VerifiedTokenCache(o.cache?.max ?? TOKEN_CACHE_MAX, o.cache?.ttlMs ?? TOKEN_CACHE_TTL_MS);
 
-  async function verify(token: string): Promise<VerifiedToken> {
+  /** `key`: tokenCacheKey(token), when the caller has it already. */
+  async function verify(token: string, key?: string): Promise<VerifiedToken> {
     if (Buffer.byteLength(token) > o.maxTokenBytes) throw new TokenRejected('malformed_token', 'token too large');
     if (!cache) return verifyFully(token);
-    const key = VerifiedTokenCache.key(token);
+    key ??= tokenCacheKey(token);
     const hit = cache.get(key, now().getTime(), o.issuer(), o.getKey.kids?.());
     if (hit) return hit;
     const verified = await verifyFully(token);
