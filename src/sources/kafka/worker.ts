@@ -285,6 +285,8 @@ export class KafkaWorker {
       m.kafkaMessages.inc({ topic, outcome: 'accepted' }, accepted);
       m.eventsAccepted.inc({ source: 'kafka' }, accepted);
     }
+    // copies sent to the rule stage (one per rule partition needing the event): what `evaluated` catches up with
+    if (forward.length) m.kafkaMessages.inc({ topic: this.topics.rules, outcome: 'forwarded' }, forward.length);
     if (dead.length) {
       m.kafkaMessages.inc({ topic, outcome: 'dead_lettered' }, dead.length);
       for (const d of dead) m.eventsRejected.inc({ source: 'kafka', reason: d.headers![HEADER.reason] });
