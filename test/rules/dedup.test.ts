@@ -11,55 +11,11 @@ import { Replay } from '../../src/replay.js';
 import { createEngine } from '../../src/rules/engine.js';
 import { loadRuleSet } from '../../src/rules/rule-loader.js';
 import type { RuleEngine } from '../../src/rules/types.js';
-import { compileOk, ev, OPTS, runEngine, T0 } from './helpers.js';
+import { compileOk, ev, OPTS, runEngine, STATE_RULES, T0 } from './helpers.js';
 
 const S = 1000;
-const RULES = `title: 401
-id: base-401
-name: http-401
-description: d
-level: low
-detection:
-  sel:
-    http.status: 401
-  condition: sel
----
-title: burst
-id: burst
-description: d
-level: high
-correlation:
-  type: event_count
-  rules: [http-401]
-  group-by: [source.ip]
-  timespan: 20s
-  condition: {gte: 3}
----
-title: spread
-id: spread
-description: d
-level: high
-correlation:
-  type: value_count
-  rules: [http-401]
-  group-by: [http.route]
-  timespan: 30s
-  condition: {field: source.ip, gte: 2}
----
-title: revoked
-id: revoked
-description: d
-level: high
-detection:
-  sel:
-    auth.result: revoked
-  condition: sel
-authwatch:
-  group_by: [source.ip]
-  suppress: 15s
-`;
-const rs = () => compileOk(RULES).ruleset;
-// horizon of RULES: max(20 s, 30 s, 15 s) + lateness
+const rs = () => compileOk(STATE_RULES).ruleset;
+// horizon of STATE_RULES: max(20 s, 30 s, 15 s) + lateness
 const LATENESS = 10 * S;
 
 const e401 = (t: number, ip: string, route = '/r') => ev(t, { source: { ip }, http: { status: 401, route } });

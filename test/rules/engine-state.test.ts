@@ -4,54 +4,10 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import type { AwEvent } from '../../src/events/event.js';
 import { createEngine } from '../../src/rules/engine.js';
-import { compileOk, ev, OPTS, runEngine } from './helpers.js';
+import { compileOk, ev, OPTS, runEngine, STATE_RULES } from './helpers.js';
 
 const S = 1000;
-const RULES = `title: 401
-id: base-401
-name: http-401
-description: d
-level: low
-detection:
-  sel:
-    http.status: 401
-  condition: sel
----
-title: burst
-id: burst
-description: d
-level: high
-correlation:
-  type: event_count
-  rules: [http-401]
-  group-by: [source.ip]
-  timespan: 20s
-  condition: {gte: 3}
----
-title: spread
-id: spread
-description: d
-level: high
-correlation:
-  type: value_count
-  rules: [http-401]
-  group-by: [http.route]
-  timespan: 30s
-  condition: {field: source.ip, gte: 2}
----
-title: revoked
-id: revoked
-description: d
-level: high
-detection:
-  sel:
-    auth.result: revoked
-  condition: sel
-authwatch:
-  group_by: [source.ip]
-  suppress: 15s
-`;
-const rs = () => compileOk(RULES).ruleset;
+const rs = () => compileOk(STATE_RULES).ruleset;
 
 function stream(n: number, seed: number): AwEvent[] {
   // deterministic pseudo-random traffic over a few IPs and routes
@@ -173,7 +129,7 @@ describe('snapshot / restore', () => {
   });
 
   it('refuses a snapshot from another rule set', () => {
-    const other = compileOk(RULES.replace('gte: 3', 'gte: 4')).ruleset;
+    const other = compileOk(STATE_RULES.replace('gte: 3', 'gte: 4')).ruleset;
     const snap = createEngine(rs(), OPTS).snapshot();
     expect(() => createEngine(other, OPTS).restore(snap)).toThrow(/different rule set/);
   });
@@ -184,7 +140,7 @@ describe('snapshot / restore', () => {
     old.push(e401(0));
     old.push(e401(1, '2.2.2.2', '/y'));
     old.push(e401(2));
-    const changed = compileOk(RULES.replace('condition: {field: source.ip, gte: 2}', 'condition: {field: source.ip, gte: 3}')).ruleset;
+    const changed = compileOk(STATE_RULES.replace('condition: {field: source.ip, gte: 2}', 'condition: {field: source.ip, gte: 3}')).ruleset;
     const next = createEngine(changed, { ...OPTS, allowedLatenessMs: 0 }, old);
     next.push(e401(3));
     next.push(e401(4, '3.3.3.3', '/x'));

@@ -64,3 +64,50 @@ export function run(text: string, events: AwEvent[], opts: Partial<EngineOptions
   const r = compileOk(text, { includeExperimental: true });
   return runEngine(createEngine(r.ruleset, { ...OPTS, ...opts }), events);
 }
+
+/** A small pack shared by the engine-state and de-duplication tests: a 401 base rule, an
+ * event_count burst by source.ip, a value_count spread by route, and a suppressed single-event rule. */
+export const STATE_RULES = `title: 401
+id: base-401
+name: http-401
+description: d
+level: low
+detection:
+  sel:
+    http.status: 401
+  condition: sel
+---
+title: burst
+id: burst
+description: d
+level: high
+correlation:
+  type: event_count
+  rules: [http-401]
+  group-by: [source.ip]
+  timespan: 20s
+  condition: {gte: 3}
+---
+title: spread
+id: spread
+description: d
+level: high
+correlation:
+  type: value_count
+  rules: [http-401]
+  group-by: [http.route]
+  timespan: 30s
+  condition: {field: source.ip, gte: 2}
+---
+title: revoked
+id: revoked
+description: d
+level: high
+detection:
+  sel:
+    auth.result: revoked
+  condition: sel
+authwatch:
+  group_by: [source.ip]
+  suppress: 15s
+`;
