@@ -3,13 +3,13 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, rmSync, mkdirSync, cpSync, readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, generateKeyPair } from 'jose';
 import { commandPath } from '../support/env.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
+import { ROOT, runCli, type CliRun } from '../support/cli.js';
 const MIXED = join(ROOT, 'fixtures', 'mixed', 'events.ndjson');
 const EXPECTED = readFileSync(join(ROOT, 'fixtures', 'mixed', 'expected-alerts.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const PLAN = JSON.parse(readFileSync(join(ROOT, 'fixtures', 'mixed', 'plan.json'), 'utf8'));
@@ -20,25 +20,8 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-interface Run { code: number | null; stdout: string; stderr: string }
-function cli(args: string[], stdin?: string): Promise<Run> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'authwatch.js'), ...args], {
-      cwd: ROOT,
-      // a fresh data dir per suite: the fingerprint key is generated there, nothing else is written
-      env: { PATH: process.env.PATH, AUTHWATCH_DATA_DIR: join(tmp, 'data'), AUTHWATCH_LOG_LEVEL: 'silent' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', rej);
-    child.on('close', (code) => res({ code, stdout, stderr }));
-    if (stdin !== undefined) child.stdin.end(stdin);
-    else child.stdin.end();
-  });
-}
+type Run = CliRun;
+const cli = (args: string[], stdin?: string): Promise<Run> => runCli(args, { dataDir: join(tmp, 'data'), stdin });
 const parseAlerts = (out: string) => out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
 const project = (a: any) => ({ rule: a.rule.name, group: a.group, count: a.count, first_seen: a.first_seen, last_seen: a.last_seen });
 const key = (x: unknown) => JSON.stringify(x);

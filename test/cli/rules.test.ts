@@ -1,32 +1,17 @@
 // `authwatch rules lint|test` as a user runs them: the real CLI in a child process.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, cpSync, writeFileSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
+import { ROOT, runCli } from '../support/cli.js';
 let tmp: string;
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'aw-rules-cli-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'authwatch.js'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, AUTHWATCH_DATA_DIR: join(tmp, 'data'), AUTHWATCH_LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', rej);
-    child.on('close', (code) => res({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args, { dataDir: join(tmp, 'data') });
 
 describe('authwatch rules', { timeout: 90_000 }, () => {
   it('test: the shipped pack passes, one table row per rule file (default DIR from config)', async () => {
