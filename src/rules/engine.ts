@@ -5,6 +5,7 @@ import { alertId, EVIDENCE_MAX_IDS, EVIDENCE_MAX_SAMPLES, type Alert } from '../
 import type { AwEvent } from '../events/event.js';
 import { CorrelationWindows, dropOld, insertSorted, rememberEvidence, type Overflow, type SlotSnapshot } from './correlation-windows.js';
 import { EventDedup } from './event-dedup.js';
+import { fullEventCopy } from '../events/event-projection.js';
 import { EventHeap } from './event-heap.js';
 import type { CompiledCorrelation, CompiledDetection, CompiledRule, CompiledRuleSet } from './rule-compiler.js';
 import { fieldGetter, type EventLike, type Getter } from './sigma-matcher.js';
@@ -32,9 +33,33 @@ interface AlertState {
   samples: Record<string, unknown>[];
 }
 
+/**
+ * Window state of one correlation, or of several whose windows would hold the same state (same
+ * `windowKey`: copies of a rule with other thresholds). Each window is fed once per event and
+ * source; the outcome of the last feed is kept so the other sharers read it instead of feeding again.
+ */
+interface SharedWindow {
+  windows: CorrelationWindows;
+  /** the largest evidence cap among the sharers (each rule takes its own share when it alerts) */
+  idCap: number;
+  /** index of the rule whose snapshot entry holds the windows */
+  owner: number;
+  shared: boolean;
+  /** the last feed: apply() sequence number and source match group, and what it produced */
+  seq: number;
+  cls: number;
+  key: string;
+  v0: GroupValue;
+  values: GroupValue[] | null;
+  slot: number;
+  n: number;
+  events: number;
+  o: Overflow | undefined;
+}
+
 interface CorrRuntime {
   rule: CompiledCorrelation;
-  windows: CorrelationWindows;
+  win: SharedWindow;
   /** per source rule index: getters of the group-by fields and of the value_count field */
   groupGetters: ({ names: string[]; fields: string[]; getters: Getter[] } | undefined)[];
   valueGetters: (Getter | undefined)[];
@@ -44,7 +69,8 @@ interface CorrRuntime {
   idCap: number;
 }
 
-const STATE_VERSION = 1;
+// v2: rules sharing a window snapshot it once (the others name it in `windowsOf`); v1 still loads
+const STATE_VERSION = 2;
 
 function evidenceCap(r: CompiledCorrelation): number {
   const c = r.condition;
@@ -87,7 +113,8 @@ function deepFreeze<T>(o: T): T {
 }
 
 function frozenCopy(ev: AwEvent): Record<string, unknown> {
-  return deepFreeze(structuredClone(ev)) as Record<string, unknown>;
+  // a projected event (ingest threads) carries its full redacted JSON for exactly this
+  return deepFreeze(fullEventCopy(ev));
 }
 
 function iso(t: number): string {
@@ -109,7 +136,8 @@ class Engine implements RuleEngine {
   /** how far correlation windows have been expired (evaluated events or the watermark) */
   private windowClock = -Infinity;
   private readonly corr: (CorrRuntime | undefined)[] = [];
-  private readonly corrList: CorrRuntime[] = [];
+  /** distinct window states (shared ones once) */
+  private readonly winList: SharedWindow[] = [];
   private readonly open: Map<string, AlertState>[] = [];
   /** per rule: a lower bound of the earliest `end` among its open windows (skip expiry walks) */
   private openLow: Float64Array;
@@ -126,8 +154,17 @@ class Engine implements RuleEngine {
   private readonly unindexed: CompiledDetection[] = [];
   private readonly evalStamp: Int32Array;
   private stamp = 0;
-  /** per detection rule: a shared one-element match list (most events match one rule; no array per event) */
+  /**
+   * per representative detection rule: the rules with the same match (itself first), also used as
+   * a shared match list (most events match one group; no array per event)
+   */
   private readonly single: CompiledDetection[][] = [];
+  /** whether the match list being built is one of `single` (copy before appending) */
+  private outShared = false;
+  /** per rule: the representative of its match group (itself for correlations) */
+  private readonly repOf: Int32Array;
+  /** apply() calls so far: identifies one event's evaluation for shared windows */
+  private seq = 0;
   /** ids of matching events already evaluated: a second delivery is ignored */
   private readonly dedup: EventDedup;
 
@@ -137,11 +174,24 @@ class Engine implements RuleEngine {
     this.matches = new Array(this.compiled.length).fill(0);
     this.evalStamp = new Int32Array(this.compiled.length);
     this.openLow = new Float64Array(this.compiled.length).fill(Infinity);
+    this.repOf = new Int32Array(this.compiled.length);
     const byField = new Map<string, Map<string, CompiledDetection[]>>();
+    const byMatch = new Map<string, CompiledDetection[]>();
+    const byWindow = new Map<string, SharedWindow>();
     for (const r of this.compiled) {
       this.open.push(new Map());
+      this.repOf[r.index] = r.index;
       if (r.kind === 'detection') {
-        this.single[r.index] = [r];
+        // copies of a detection (same match) are evaluated once: only the first is indexed
+        const same = byMatch.get(r.matchKey);
+        if (same) {
+          same.push(r);
+          this.repOf[r.index] = same[0].index;
+          continue;
+        }
+        const group = [r];
+        byMatch.set(r.matchKey, group);
+        this.single[r.index] = group;
         if (!r.eq) {
           this.unindexed.push(r);
           continue;
@@ -156,19 +206,31 @@ class Engine implements RuleEngine {
           }
         }
       } else {
+        const cap = evidenceCap(r);
+        let win = r.windowKey === null ? undefined : byWindow.get(r.windowKey);
+        if (win) {
+          win.shared = true;
+          win.idCap = Math.max(win.idCap, cap);
+        } else {
+          win = {
+            windows: new CorrelationWindows(r.timespanMs), idCap: cap, owner: r.index, shared: false,
+            seq: -1, cls: -1, key: '', v0: null, values: null, slot: -1, n: 0, events: 0, o: undefined,
+          };
+          if (r.windowKey !== null) byWindow.set(r.windowKey, win);
+          this.winList.push(win);
+        }
         const rt: CorrRuntime = {
           rule: r,
-          windows: new CorrelationWindows(r.timespanMs),
+          win,
           groupGetters: [],
           valueGetters: [],
           positions: new Map(),
-          idCap: evidenceCap(r),
+          idCap: cap,
         };
         for (const [src, fields] of r.groupFields) rt.groupGetters[src] = { names: r.info.group_by, fields, getters: fields.map(fieldGetter) };
         for (const [src, f] of r.valueFields) rt.valueGetters[src] = fieldGetter(f);
         r.sources.forEach((s, pos) => rt.positions.set(s, [...(rt.positions.get(s) ?? []), pos]));
         this.corr[r.index] = rt;
-        this.corrList.push(rt);
       }
     }
     for (const [field, map] of byField) this.indexFields.push({ get: fieldGetter(field), map });
@@ -248,6 +310,7 @@ class Engine implements RuleEngine {
     const stamp = ++this.stamp;
     const e = ev as EventLike;
     let out: CompiledDetection[] | null = null;
+    this.outShared = false;
     for (let i = 0; i < this.indexFields.length; i++) {
       const f = this.indexFields[i];
       const v = f.get(e);
@@ -270,15 +333,24 @@ class Engine implements RuleEngine {
     if (this.evalStamp[r.index] === stamp) return out;
     this.evalStamp[r.index] = stamp;
     if (!r.match(e)) return out;
-    if (out === null) return this.single[r.index];
-    if (out.length === 1 && out === this.single[out[0].index]) return [out[0], r];
-    out.push(r);
+    const group = this.single[r.index];
+    if (out === null) {
+      this.outShared = true;
+      return group;
+    }
+    if (this.outShared) {
+      out = out.slice();
+      this.outShared = false;
+    }
+    // a group's rules stay adjacent in the list: shared windows rely on it (see feed)
+    for (let i = 0; i < group.length; i++) out.push(group[i]);
     return out;
   }
 
   /** Evaluate a matched event at its event time (in (time, id) order unless late). */
   private apply(ev: AwEvent, t: number, matched: CompiledDetection[]): void {
     this.advanceClock(t);
+    this.seq++;
     for (let i = 0; i < matched.length; i++) this.onMatch(matched[i], ev, t);
   }
 
@@ -359,6 +431,44 @@ class Engine implements RuleEngine {
   private feed(rt: CorrRuntime, src: number, ev: AwEvent, t: number, up: Group | null): void {
     const c = rt.rule;
     const gg = rt.groupGetters[src]!;
+    const W = rt.win;
+    const cls = this.repOf[src];
+    // A shared window already fed with this event from this source group (by another sharer):
+    // read the outcome. The rules of one match group are adjacent in the match list, so no
+    // other feed of this window comes in between.
+    if (!W.shared || W.seq !== this.seq || W.cls !== cls) {
+      this.addToWindow(rt, W, gg, src, ev, t, up);
+      W.seq = this.seq;
+      W.cls = cls;
+    }
+    const key = W.key;
+    const a = this.openAlert(c, key, t);
+    if (a) {
+      this.grow(a, ev, t);
+      return;
+    }
+    if (!c.test(W.n)) return;
+    const group: Group = {};
+    const values = W.values;
+    if (values === null) group[gg.names[0]] = W.v0;
+    else for (let i = 0; i < values.length; i++) group[gg.names[i]] = values[i];
+    let first = t;
+    let ids: string[] = [ev.id];
+    const o = W.o;
+    if (o) {
+      first = o.t[o.s] ?? t;
+      const lim = W.windows.last[W.slot] - c.timespanMs;
+      // this rule's evidence: the newest ids up to its own cap (the window keeps the sharers' largest), in the window
+      ids = [];
+      for (let i = Math.max(0, o.rid.length - rt.idCap); i < o.rid.length; i++) if (o.rt[i] > lim) ids.push(o.rid[i]);
+    }
+    const na = this.startAlert(c, key, group, ev, t, W.events, first, ids);
+    for (let i = 0; i < c.consumers.length; i++) this.feed(this.corr[c.consumers[i]]!, c.index, ev, t, na.group);
+  }
+
+  /** Add one event to a window state; the outcome (key, slot, tested number, event count) is left in W. */
+  private addToWindow(rt: CorrRuntime, W: SharedWindow, gg: { fields: string[]; getters: Getter[] }, src: number, ev: AwEvent, t: number, up: Group | null): void {
+    const c = rt.rule;
     const nf = gg.fields.length;
     let key: string;
     let v0: GroupValue = null;
@@ -376,52 +486,36 @@ class Engine implements RuleEngine {
       }
       key = groupKey(values);
     }
-    const w = rt.windows;
+    const w = W.windows;
     let s = w.get(key);
-    let n: number; // the value the condition is tested on
-    let events: number; // events in the window
     let o: Overflow | undefined;
     if (s < 0) {
       if (this.groupKeys >= this.opts.maxGroupKeys) this.evictOldestWindow();
       s = w.create(key, t, ev.id);
       this.groupKeys++;
       if (c.type === 'event_count') {
-        n = events = 1;
+        W.n = W.events = 1;
       } else {
         o = w.overflow(s, true);
-        n = this.addToOverflow(rt, o, src, ev, t, t);
-        events = o.t.length - o.s;
+        W.n = this.addToOverflow(rt, W.idCap, o, src, ev, t, t);
+        W.events = o.t.length - o.s;
       }
     } else {
       const newest = Math.max(t, w.last[s]);
       o = w.overflow(s, false);
       w.touch(s, t);
-      n = this.addToOverflow(rt, o, src, ev, t, newest);
-      events = o.t.length - o.s;
+      W.n = this.addToOverflow(rt, W.idCap, o, src, ev, t, newest);
+      W.events = o.t.length - o.s;
     }
-
-    const a = this.openAlert(c, key, t);
-    if (a) {
-      this.grow(a, ev, t);
-      return;
-    }
-    if (!c.test(n)) return;
-    const group: Group = {};
-    if (values === null) group[gg.names[0]] = v0;
-    else for (let i = 0; i < nf; i++) group[gg.names[i]] = values[i];
-    let first = t;
-    let ids: string[] = [ev.id];
-    if (o) {
-      first = o.t[o.s] ?? t;
-      const lim = w.last[s] - c.timespanMs;
-      ids = o.rid.filter((_, i) => o!.rt[i] > lim);
-    }
-    const na = this.startAlert(c, key, group, ev, t, events, first, ids);
-    for (let i = 0; i < c.consumers.length; i++) this.feed(this.corr[c.consumers[i]]!, c.index, ev, t, na.group);
+    W.key = key;
+    W.v0 = v0;
+    W.values = values;
+    W.slot = s;
+    W.o = o;
   }
 
   /** Add one event to a window; returns the number the correlation condition is tested on. */
-  private addToOverflow(rt: CorrRuntime, o: Overflow, src: number, ev: AwEvent, t: number, newest: number): number {
+  private addToOverflow(rt: CorrRuntime, idCap: number, o: Overflow, src: number, ev: AwEvent, t: number, newest: number): number {
     const c = rt.rule;
     const limit = newest - c.timespanMs;
     if (t <= limit) return this.metric(rt, o, limit); // late and already outside the window
@@ -457,7 +551,7 @@ class Engine implements RuleEngine {
         else if (chain[p - 1] > t - c.timespanMs && chain[p - 1] <= t) chain[p] = Math.max(chain[p], chain[p - 1]);
       }
     }
-    rememberEvidence(o, ev.id, t, rt.idCap);
+    rememberEvidence(o, ev.id, t, idCap);
     dropOld(o, limit);
     return this.metric(rt, o, limit);
   }
@@ -483,13 +577,13 @@ class Engine implements RuleEngine {
   }
 
   private evictOldestWindow(): void {
-    let best: CorrRuntime | undefined;
+    let best: SharedWindow | undefined;
     let bestT = Infinity;
-    for (const rt of this.corrList) {
-      const h = rt.windows.head;
-      if (h >= 0 && rt.windows.last[h] < bestT) {
-        bestT = rt.windows.last[h];
-        best = rt;
+    for (const W of this.winList) {
+      const h = W.windows.head;
+      if (h >= 0 && W.windows.last[h] < bestT) {
+        bestT = W.windows.last[h];
+        best = W;
       }
     }
     if (!best) return;
@@ -521,8 +615,8 @@ class Engine implements RuleEngine {
   }
 
   private expireWindows(now: number): void {
-    for (let i = 0; i < this.corrList.length; i++) {
-      const n = this.corrList[i].windows.expire(now);
+    for (let i = 0; i < this.winList.length; i++) {
+      const n = this.winList[i].windows.expire(now);
       if (n) {
         this.groupKeys -= n;
         this.evictedExpired += n;
@@ -598,12 +692,17 @@ class Engine implements RuleEngine {
       clock: num(this.clock),
       windowClock: num(this.windowClock),
       buffer: this.heap.sorted().map((e) => e.ev),
-      rules: this.compiled.map((r) => ({
-        id: r.info.id,
-        def: r.defHash,
-        matches: this.matches[r.index],
-        windows: this.corr[r.index]?.windows.snapshot() ?? [],
-      })),
+      rules: this.compiled.map((r) => {
+        const W = this.corr[r.index]?.win;
+        const own = W === undefined || W.owner === r.index;
+        return {
+          id: r.info.id,
+          def: r.defHash,
+          matches: this.matches[r.index],
+          windows: own ? (W?.windows.snapshot() ?? []) : [],
+          ...(own ? {} : { windowsOf: this.compiled[W.owner].info.id }),
+        };
+      }),
       alerts,
       counters: { late: this.lateEvents, invalid: this.invalidTime, expired: this.evictedExpired, capacity: this.evictedCapacity },
       seen: { ids: this.dedup.snapshot(), duplicates: d.duplicates, expired: d.expired, capacity: d.capacity },
@@ -617,7 +716,7 @@ class Engine implements RuleEngine {
 
   /** Load state; with `partial`, only rules whose definition hash is unchanged get their windows back (hot reload). */
   importState(st: EngineState, partial: boolean): void {
-    if (!st || st.v !== STATE_VERSION) throw new SnapshotMismatchError('unknown snapshot format');
+    if (!st || (st.v !== STATE_VERSION && st.v !== 1)) throw new SnapshotMismatchError('unknown snapshot format');
     if (this.heap.size || this.groupKeys || this.openCount || this.dirty.size) throw new SnapshotMismatchError('restore needs a fresh engine');
     const val = (x: number | null) => (x === null ? -Infinity : x);
     this.watermark = val(st.watermark);
@@ -629,14 +728,20 @@ class Engine implements RuleEngine {
       if (m) this.heap.push(eventTime(ev), ev, m);
     }
     const byId = new Map(this.compiled.map((r) => [r.info.id, r]));
+    const stRules = new Map(st.rules.map((x) => [x.id, x]));
+    const restored = new Set<SharedWindow>();
     for (const rs of st.rules) {
       const r = byId.get(rs.id);
       if (!r || (partial && r.defHash !== rs.def)) continue;
       this.matches[r.index] = rs.matches;
       const rt = this.corr[r.index];
-      if (rt && rs.windows.length) {
-        rt.windows.restore(rs.windows);
-        this.groupKeys += rs.windows.length;
+      // a window shared in the snapshot is stored once, under the rule named by windowsOf; a
+      // window shared here is restored once (in a v1 snapshot every sharer has an equal copy)
+      const windows = rs.windowsOf !== undefined ? (stRules.get(rs.windowsOf)?.windows ?? []) : rs.windows;
+      if (rt && windows.length && !restored.has(rt.win)) {
+        restored.add(rt.win);
+        rt.win.windows.restore(windows);
+        this.groupKeys += windows.length;
       }
     }
     for (const j of st.alerts) {
@@ -673,7 +778,8 @@ export interface EngineState {
   clock: number | null;
   windowClock?: number | null;
   buffer: AwEvent[];
-  rules: { id: string; def: string; matches: number; windows: SlotSnapshot[] }[];
+  /** windowsOf (v2): the rule whose entry holds this rule's (shared) windows */
+  rules: { id: string; def: string; matches: number; windows: SlotSnapshot[]; windowsOf?: string }[];
   alerts: AlertStateJson[];
   counters: { late: number; invalid: number; expired: number; capacity: number };
   /** evaluated event ids ([id, event time], oldest first) and de-duplication counters; absent in older snapshots */

@@ -42,6 +42,11 @@ export interface CompiledDetection extends RuleBase {
   /** the rule can only match when one of these fields has one of its (lowercased) values */
   eq: Constraint;
   groupGetters: Getter[];
+  /**
+   * Equal for rules whose match is the same function of the event (same detection block and
+   * filters): the engine evaluates one of them per event and shares the result (copied rules).
+   */
+  matchKey: string;
 }
 
 export interface CompiledCorrelation extends RuleBase {
@@ -55,6 +60,12 @@ export interface CompiledCorrelation extends RuleBase {
   groupFields: Map<number, string[]>;
   /** value_count: the field counted, per source rule index */
   valueFields: Map<number, string>;
+  /**
+   * Equal for correlations whose windows hold the same state (type, timespan, value field, and
+   * per source the same match and group-by fields); they share one window state in the engine and
+   * differ only in threshold and alert state. null: not shareable (a correlation among its sources).
+   */
+  windowKey: string | null;
 }
 
 export type CompiledRule = CompiledDetection | CompiledCorrelation;
@@ -97,8 +108,8 @@ interface ParsedDoc {
 interface Pending {
   doc: ParsedDoc;
   info: RuleInfo;
-  detection?: { match: Matcher; eq: Constraint; groupBy: string[] };
-  filter?: { match: Matcher; targets: string[] | 'any' };
+  detection?: { match: Matcher; eq: Constraint; groupBy: string[]; matchHash: string };
+  filter?: { match: Matcher; targets: string[] | 'any'; matchHash: string };
   correlation?: { type: CorrelationType; refs: string[]; groupBy: string[]; timespanMs: number; condition: CountCondition; valueField: string | null; aliases: Record<string, Record<string, string>>; generate: boolean };
   ownHash: string;
 }
@@ -397,7 +408,8 @@ export function compileRuleSet(docs: Array<{ file: string; text: string }>, opts
           return true;
         };
       }
-      rules.push({ ...base, kind: 'detection', match, eq: p.detection.eq, groupGetters: p.detection.groupBy.map(fieldGetter) });
+      const matchKey = sha(JSON.stringify([p.detection.matchHash, ...fs.map((f) => f.filter!.matchHash).sort()]));
+      rules.push({ ...base, kind: 'detection', match, eq: p.detection.eq, groupGetters: p.detection.groupBy.map(fieldGetter), matchKey });
     } else {
       const c = p.correlation!;
       const srcs = deps.get(p)!;
@@ -413,7 +425,7 @@ export function compileRuleSet(docs: Array<{ file: string; text: string }>, opts
       }
       rules.push({
         ...base, kind: 'correlation', type: c.type, sources: srcs.map((s) => indexOf.get(s)!), timespanMs: c.timespanMs,
-        condition: c.condition, test: conditionTest(c.condition), groupFields, valueFields,
+        condition: c.condition, test: conditionTest(c.condition), groupFields, valueFields, windowKey: null,
       });
     }
   }
@@ -428,6 +440,12 @@ export function compileRuleSet(docs: Array<{ file: string; text: string }>, opts
     }
   }
   for (const r of rules) if (referenced.has(r.index) && !generated.has(r.index)) r.alerts = false;
+  for (const r of rules) if (r.kind === 'correlation' && r.sources.every((s) => rules[s].kind === 'detection')) {
+    const srcs = r.sources.map((s) => [(rules[s] as CompiledDetection).matchKey, r.groupFields.get(s)]);
+    // two sources with the same match would feed one window twice per event: not shared (rare)
+    if (new Set(srcs.map((x) => x[0])).size !== srcs.length) continue;
+    r.windowKey = sha(JSON.stringify([r.type, r.timespanMs, r.valueFields.get(r.sources[0]) ?? null, srcs]));
+  }
 
   const infos = [...ordered.map((p) => p.info), ...validFilters.map((f) => f.info)];
   const hash = sha(JSON.stringify([include, sorted.map((d) => [d.file, d.text])]));
@@ -471,7 +489,7 @@ function parseDoc(doc: ParsedDoc, warn: (code: RuleWarningCode, msg: string, pat
     const groupBy = asStringList(aw.group_by, 'authwatch.group_by', ['authwatch', 'group_by']);
     info.group_by = groupBy;
     info.suppress_ms = suppressGiven ?? DEFAULT_DETECTION_SUPPRESS_MS;
-    return { doc, info, detection: { ...det, groupBy }, ownHash };
+    return { doc, info, detection: { ...det, groupBy, matchHash: sha(JSON.stringify(r.detection)) }, ownHash };
   }
   if (doc.kind === 'filter') {
     const f = r.filter as Record<string, unknown>;
@@ -480,7 +498,8 @@ function parseDoc(doc: ParsedDoc, warn: (code: RuleWarningCode, msg: string, pat
     const det = compileDetectionBlock(f, ['filter'], ['rules']);
     const targets = f.rules === undefined || f.rules === 'any' ? 'any' : asStringList(f.rules, 'filter.rules', ['filter', 'rules']);
     if (Array.isArray(targets) && !targets.length) err('RULE_BAD_FILTER', `filter.rules is empty`, ['filter', 'rules']);
-    return { doc, info, filter: { match: det.match, targets }, ownHash };
+    const { rules: _targets, ...block } = f;
+    return { doc, info, filter: { match: det.match, targets, matchHash: sha(JSON.stringify(block)) }, ownHash };
   }
   // correlation
   if (aw.group_by !== undefined) err('RULE_BAD_EXTENSION', `correlations group with correlation.group-by, not authwatch.group_by`, ['authwatch', 'group_by']);
