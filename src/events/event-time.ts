@@ -39,6 +39,18 @@ const NORMAL_RE = /^\d{4}-(\d\d)-(\d\d)T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$
 
 /** Normalised `YYYY-MM-DDTHH:mm:ss.sssZ`, or undefined when invalid or outside years 0000-9999 after conversion. */
 export function normaliseTime(s: string): string | undefined {
+  // Gateway logs have a one-second resolution, so runs of lines carry the same time string:
+  // the last answer is remembered (one entry; a comparison with a different string stops early).
+  if (s === lastTimeIn) return lastTimeOut;
+  const out = normaliseUncached(s);
+  lastTimeIn = s;
+  lastTimeOut = out;
+  return out;
+}
+let lastTimeIn = ''; // (normaliseUncached('') is undefined)
+let lastTimeOut: string | undefined;
+
+function normaliseUncached(s: string): string | undefined {
   // Common spellings that differ from the normal form only by their suffix: a zero offset
   // (`…58.123+00:00`) or no fraction (`…58Z`). Rewritten, they take the normal-form check.
   let n = s;

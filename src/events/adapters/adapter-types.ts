@@ -29,15 +29,30 @@ export function statusField(v: unknown): number | undefined {
   return Number.isInteger(n) && n >= 100 && n <= 599 ? n : undefined;
 }
 
-/** Drop undefined members so expected-event fixtures compare exactly. */
+/**
+ * Drop undefined members (and objects left empty) so expected-event fixtures compare exactly.
+ * Builds new objects instead of `delete`-ing: a delete turns an object into a slow
+ * dictionary-mode object, and the event is read by every rule that evaluates it.
+ */
 export function compact<T extends Obj>(o: T): T {
-  for (const k of Object.keys(o)) {
-    const v = o[k];
-    if (v === undefined) delete o[k];
-    else if (isObj(v)) {
-      compact(v);
-      if (Object.keys(v).length === 0) delete o[k];
+  const out: Obj = {};
+  const keys = Object.keys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    let v = o[k];
+    if (v === undefined) continue;
+    if (isObj(v)) {
+      v = compact(v);
+      if (!hasKeys(v as Obj)) continue;
     }
+    // `__proto__` as plain assignment would set the prototype instead of a member
+    if (k === '__proto__') Object.defineProperty(out, k, { value: v, writable: true, enumerable: true, configurable: true });
+    else out[k] = v;
   }
-  return o;
+  return out as T;
+}
+
+function hasKeys(o: Obj): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true;
+  return false;
 }

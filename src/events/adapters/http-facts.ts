@@ -11,13 +11,43 @@ const OPAQUE_ID_RE = /^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_-]{20,}$/;
 /** Path without query or fragment, with id-like segments (numbers, UUIDs, long hex/opaque ids) as `{id}`. */
 export function templateRoute(pathWithQuery: string): string {
   let p = pathWithQuery;
-  const q = p.search(/[?#]/);
-  if (q >= 0) p = p.slice(0, q);
+  const q = QUERY_OR_FRAGMENT_RE.exec(p);
+  if (q !== null) p = p.slice(0, q.index);
   if (p === '') return '/';
-  return p
-    .split('/')
-    .map((seg) => (/^\d+$/.test(seg) || UUID_RE.test(seg) || HEX_ID_RE.test(seg) || OPAQUE_ID_RE.test(seg) ? '{id}' : seg))
-    .join('/');
+  // One pass over the segments; the result is built only from the first id-like segment on,
+  // so a path without ids is returned as it is.
+  let out: string | undefined;
+  let start = 0;
+  for (;;) {
+    const slash = p.indexOf('/', start);
+    const end = slash < 0 ? p.length : slash;
+    if (isIdSegment(p, start, end)) {
+      out = (out ?? p.slice(0, start)) + '{id}';
+    } else if (out !== undefined) out += p.slice(start, end);
+    if (slash < 0) break;
+    if (out !== undefined) out += '/';
+    start = slash + 1;
+  }
+  return out ?? p;
+}
+
+const QUERY_OR_FRAGMENT_RE = /[?#]/;
+
+/** p[start, end) is all digits, a UUID, or a long hex/opaque id (the regexes only for segments long enough to match them). */
+function isIdSegment(p: string, start: number, end: number): boolean {
+  if (end === start) return false;
+  let digits = true;
+  for (let i = start; i < end; i++) {
+    const c = p.charCodeAt(i);
+    if (c < 48 || c > 57) {
+      digits = false;
+      break;
+    }
+  }
+  if (digits) return true;
+  if (end - start < 16) return false; // HEX_ID_RE needs 16+, OPAQUE_ID_RE 20+, UUID_RE 36
+  const seg = p.slice(start, end);
+  return UUID_RE.test(seg) || HEX_ID_RE.test(seg) || OPAQUE_ID_RE.test(seg);
 }
 
 /** `a.b.c` from the request line `GET /a?b HTTP/1.1`, or undefined. */

@@ -1,0 +1,92 @@
+// The ingest hot path has fast paths and one-entry caches (docs/performance.md); each must
+// answer exactly as the plain definition it replaces, which is written out here.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { templateRoute } from '../../src/events/adapters/http-facts.js';
+import { compact } from '../../src/events/adapters/adapter-types.js';
+import { normaliseTime } from '../../src/events/event-time.js';
+import { timeLocalToRfc3339 } from '../../src/events/adapters/nginx-adapter.js';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const HEX_ID_RE = /^(?=.*\d)[0-9a-f]{16,}$/i;
+const OPAQUE_ID_RE = /^(?=.*\d)(?=.*[A-Za-z])[A-Za-z0-9_-]{20,}$/;
+/** templateRoute as first written: split, test every segment with every pattern, join. */
+function referenceRoute(pathWithQuery: string): string {
+  let p = pathWithQuery;
+  const q = p.search(/[?#]/);
+  if (q >= 0) p = p.slice(0, q);
+  if (p === '') return '/';
+  return p
+    .split('/')
+    .map((seg) => (/^\d+$/.test(seg) || UUID_RE.test(seg) || HEX_ID_RE.test(seg) || OPAQUE_ID_RE.test(seg) ? '{id}' : seg))
+    .join('/');
+}
+
+/** compact as first written (deletes in place); the fast one builds new objects instead. */
+function referenceCompact(o: Record<string, unknown>): Record<string, unknown> {
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v === undefined) delete o[k];
+    else if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+      referenceCompact(v as Record<string, unknown>);
+      if (Object.keys(v).length === 0) delete o[k];
+    }
+  }
+  return o;
+}
+
+describe('templateRoute fast path', () => {
+  const segment = fc.oneof(
+    fc.constantFrom('', 'api', 'v1', '123', '0', 'orders', '550e8400-e29b-41d4-a716-446655440000', 'DEADBEEF00112233', 'deadbeefdeadbeef', 'abcdefghij0123456789xyz', 'a?b', '#frag', '١٢٣'),
+    fc.string({ maxLength: 24 }),
+    fc.stringMatching(/^[0-9a-fA-F_-]{0,40}$/),
+  );
+  it('templates exactly like the split/test/join definition', () => {
+    fc.assert(
+      fc.property(fc.array(segment, { maxLength: 8 }), (segs) => {
+        const p = segs.join('/');
+        expect(templateRoute(p)).toBe(referenceRoute(p));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const p of ['', '/', '//', '/a//1/', '?x', '#', '/1', '1', '/api/v1/orders/123?x=1', '/a/b/c']) expect(templateRoute(p)).toBe(referenceRoute(p));
+  });
+});
+
+describe('compact without delete', () => {
+  const value = fc.oneof(fc.constant(undefined), fc.integer(), fc.string({ maxLength: 4 }), fc.constant({}), fc.array(fc.integer(), { maxLength: 2 }));
+  const obj = fc.dictionary(fc.constantFrom('a', 'b', 'c', '__proto__', 'z'), fc.oneof(value, fc.dictionary(fc.constantFrom('x', 'y', '__proto__'), value)));
+  it('gives the same members, in the same order, as deleting in place', () => {
+    fc.assert(
+      fc.property(obj, (o) => {
+        const copy = structuredClone(o);
+        const fast = compact(o);
+        const ref = referenceCompact(copy);
+        expect(JSON.stringify(fast)).toBe(JSON.stringify(ref));
+        expect(Object.keys(fast)).toEqual(Object.keys(ref));
+        expect(Object.getPrototypeOf(fast)).toBe(Object.prototype);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+  it('keeps a `__proto__` member as a member', () => {
+    const o = JSON.parse('{"__proto__":{"polluted":1},"a":{"__proto__":2}}') as Record<string, unknown>;
+    const c = compact(o) as Record<string, unknown>;
+    expect(Object.keys(c)).toEqual(['__proto__', 'a']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(c)).toBe(Object.prototype);
+  });
+});
+
+describe('one-entry time caches', () => {
+  it('normaliseTime answers the same for a repeated, an alternating and an invalid input', () => {
+    const inputs = ['2026-01-02T03:04:05+00:00', '2026-01-02T03:04:05+00:00', '2026-02-30T00:00:00Z', '2026-02-30T00:00:00Z', '', '2026-01-02T03:04:05+00:00', '2026-01-02T05:04:05+02:00'];
+    const expected = ['2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.000Z', undefined, undefined, undefined, '2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.000Z'];
+    expect(inputs.map((s) => normaliseTime(s))).toEqual(expected);
+  });
+  it('timeLocalToRfc3339 answers the same for repeated and invalid inputs', () => {
+    const inputs = ['10/Oct/2000:13:55:36 -0700', '10/Oct/2000:13:55:36 -0700', '10/Foo/2000:13:55:36 -0700', '10/Foo/2000:13:55:36 -0700', '', '10/Oct/2000:13:55:36 -0700'];
+    const expected = ['2000-10-10T13:55:36-07:00', '2000-10-10T13:55:36-07:00', undefined, undefined, undefined, '2000-10-10T13:55:36-07:00'];
+    expect(inputs.map((s) => timeLocalToRfc3339(s))).toEqual(expected);
+  });
+});
