@@ -34,6 +34,11 @@ export interface PipelineDeps {
   onEvent?: (event: AwEvent) => void;
 }
 
+function withLine(r: Rejection, origin: Omit<Origin, 'line'>, line: number): Rejection {
+  r.origin = { ...origin, line };
+  return r;
+}
+
 export class Pipeline {
   private engine: RuleEngine;
 
@@ -57,11 +62,12 @@ export class Pipeline {
     for (let i = 0; i < lines.length; i++) {
       const line = lines[i];
       if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
-      const out = this.deps.ingestor.ingestLine(line, { ...origin, line: firstLine + i });
+      // the origin with its line number is built only for a rejection (not per line)
+      const out = this.deps.ingestor.ingestLine(line, origin);
       if (out.ok) {
         accepted++;
         this.accept(out.event);
-      } else rejected.push(out.rejection);
+      } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
     return this.finishBatch(origin.source, accepted, rejected);
   }
@@ -71,13 +77,19 @@ export class Pipeline {
     const rejected: Rejection[] = [];
     let accepted = 0;
     for (let i = 0; i < objs.length; i++) {
-      const out = this.deps.ingestor.ingestObject(objs[i], { ...origin, line: firstLine + i });
+      const out = this.deps.ingestor.ingestObject(objs[i], origin);
       if (out.ok) {
         accepted++;
         this.accept(out.event);
-      } else rejected.push(out.rejection);
+      } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
     return this.finishBatch(origin.source, accepted, rejected);
+  }
+
+  /** Events ingested elsewhere (an ingest worker thread, src/parallel/), evaluated in input order as ingestLines would. */
+  acceptIngested(events: readonly AwEvent[], rejected: Rejection[], source: Origin['source']): BatchResult {
+    for (let i = 0; i < events.length; i++) this.accept(events[i]);
+    return this.finishBatch(source, events.length, rejected);
   }
 
   /** Push one already-ingested event (the API's own auth outcomes, monitored like any other). */
