@@ -2,6 +2,7 @@
 // state. Pure of process I/O (the command in src/commands/replay.ts reads files and writes
 // stdout/stderr), so tests and the fixture runner share the same logic.
 import type { Alert } from './alerts/alert.js';
+import type { AwEvent } from './events/event.js';
 import type { Ingestor, Origin, Rejection, RejectReason } from './events/ingest-types.js';
 import type { RuleEngine } from './rules/types.js';
 import { Pipeline, type RejectSink } from './pipeline.js';
@@ -68,6 +69,14 @@ export class Replay {
   ingestLines(lines: readonly string[], origin: Omit<Origin, 'line'>, firstLine: number): void {
     this.summary.linesRead += lines.filter((l) => l.trim() !== '').length;
     const res = this.pipeline.ingestLines(lines, origin, firstLine);
+    this.summary.accepted += res.accepted;
+    this.release(false);
+  }
+
+  /** Feed one batch ingested by an ingest thread (src/parallel/ingest-pool.ts). */
+  ingestIngested(batch: { events: readonly AwEvent[]; rejections: Rejection[]; nonEmpty: number }, source: Origin['source']): void {
+    this.summary.linesRead += batch.nonEmpty;
+    const res = this.pipeline.acceptIngested(batch.events, batch.rejections, source);
     this.summary.accepted += res.accepted;
     this.release(false);
   }

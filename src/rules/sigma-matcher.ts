@@ -24,7 +24,27 @@ const UNSUPPORTED_MODIFIERS = new Set(['utf16le', 'utf16be', 'utf16', 'wide', 'e
  * Field access by dotted path into nested objects (`source.ip` reads `{source: {ip}}`); when the
  * nested walk finds nothing, a literal dotted key (`{"source.ip": ...}`) is tried.
  */
+/**
+ * Field paths read by the getters made while a recorder is active (see recordFieldReads); `*`
+ * means a keyword search that reads every string of the event.
+ */
+let fieldRecorder: Set<string> | null = null;
+
+/** Runs fn (e.g. loading a rule set) and returns the event fields its compiled rules read. */
+export function recordFieldReads<T>(fn: () => T): { result: T; fields: Set<string> } {
+  const outer = fieldRecorder;
+  const fields = new Set<string>();
+  fieldRecorder = fields;
+  try {
+    return { result: fn(), fields };
+  } finally {
+    fieldRecorder = outer;
+    if (outer) for (const f of fields) outer.add(f);
+  }
+}
+
 export function fieldGetter(path: string): Getter {
+  fieldRecorder?.add(path);
   const parts = path.split('.');
   if (parts.length === 1) return (ev) => ev[path];
   if (parts.length === 2) {
@@ -278,6 +298,7 @@ export function compileItem(key: string, raw: unknown, path: (string | number)[]
 
 /** Keywords (a plain list of strings): match when any string leaf of the event matches one. */
 export function compileKeywords(raw: unknown, path: (string | number)[]): CompiledItem {
+  fieldRecorder?.add('*');
   const values = Array.isArray(raw) ? raw : [raw];
   const tests: StringTest[] = [];
   for (let i = 0; i < values.length; i++) {
