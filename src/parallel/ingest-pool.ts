@@ -66,7 +66,7 @@ export class IngestPool {
     for (let i = 0; i < opts.threads; i++) {
       const w = startThread(init);
       w.on('message', (res: IngestResponse) => this.onResult(res));
-      w.on('error', (err) => this.fail(new IngestThreadError(`ingest thread failed: ${err.message}`)));
+      w.on('error', (err: Error) => this.fail(new IngestThreadError(`ingest thread failed: ${err.message}`)));
       w.on('exit', (code) => {
         if (code !== 0) this.fail(new IngestThreadError(`ingest thread exited with code ${code}`));
       });
