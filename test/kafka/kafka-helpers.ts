@@ -15,6 +15,7 @@ import { createEngine } from '../../src/rules/engine.js';
 import { loadRuleSet } from '../../src/rules/rule-loader.js';
 import { Replay } from '../../src/replay.js';
 import { RuleRouter } from '../../src/sources/kafka/rule-router.js';
+import { BUNDLE_HEADER, bundleLines } from '../../src/sources/kafka/rule-bundle.js';
 import { openStore, type Store, type StoredAlert } from '../../src/store/store.js';
 import { parseDuration } from '../../src/util/duration.js';
 
@@ -231,6 +232,16 @@ export async function readTopic(brokers: string[], topic: string, opts: { transa
     await consumer.disconnect();
   }
   return out;
+}
+
+/** The event copies in records of the internal rules topic (bundles: one line per event, with its input offset). */
+export function forwardedCopies(records: readonly ReadMessage[]): Array<{ at: string; partition: number; line: string }> {
+  return records.flatMap((r) => {
+    const lines = bundleLines(Buffer.from(r.value, 'utf8'));
+    const offsets = r.headers[BUNDLE_HEADER.sourceOffsets].split(',');
+    if (lines.length !== offsets.length) throw new Error(`bundle at ${r.partition}:${r.offset} has ${lines.length} lines and ${offsets.length} offsets`);
+    return lines.map((line, i) => ({ at: `${r.headers[BUNDLE_HEADER.sourcePartition]}:${offsets[i]}`, partition: r.partition, line }));
+  });
 }
 
 /** The reference: `authwatch replay` semantics (Replay over the same lines, same rules and secret). */

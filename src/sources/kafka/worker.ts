@@ -25,6 +25,7 @@ import { lagOf, type BatchContext, type BusConsumer, type BusProducer, type BusT
 import { KafkaStateStore, attachOutbox } from './kafka-state.js';
 import { OutboxPublisher } from './outbox-publisher.js';
 import type { RuleRouter } from './rule-router.js';
+import { BundleBuilder, bundleLines } from './rule-bundle.js';
 
 export type KafkaConfig = Config['kafka'];
 
@@ -38,7 +39,26 @@ export const HEADER = {
   sourcePartition: 'authwatch-source-partition',
   sourceOffset: 'authwatch-source-offset',
   producedAt: 'authwatch-produced-at',
+  // state topic: the restart point's offset and rule-set hash ride in headers so the value is the
+  // snapshot JSON itself (no second JSON encoding of a large string, and tailing needs no parse)
+  nextOffset: 'authwatch-next-offset',
+  rulesetHash: 'authwatch-ruleset-hash',
 } as const;
+
+interface RestartPoint {
+  nextOffset: string;
+  rulesetHash: string;
+  /** JSON of EngineSnapshot.state */
+  snapshot: string;
+}
+
+/** A state-topic record: headers + raw snapshot, or (written before the headers existed) one JSON object. */
+function decodeRestartPoint(value: Buffer, headers: Record<string, string>): RestartPoint {
+  const nextOffset = headers[HEADER.nextOffset];
+  const rulesetHash = headers[HEADER.rulesetHash];
+  if (nextOffset !== undefined && rulesetHash !== undefined) return { nextOffset, rulesetHash, snapshot: value.toString('utf8') };
+  return JSON.parse(value.toString('utf8')) as RestartPoint;
+}
 
 export function internalTopics(k: KafkaConfig) {
   return { rules: `${k.group_id}.internal.rules`, state: `${k.group_id}.internal.state`, rulesGroup: `${k.group_id}.rules` };
@@ -97,7 +117,11 @@ export class KafkaWorker {
   private stateProducer: BusProducer | null = null;
   private stateConsumer: BusConsumer | null = null;
   /** latest restart point per rules partition seen on the state topic, and how far it was read */
-  private readonly remoteState = new Map<string, { nextOffset: string; rulesetHash: string; snapshot: string }>();
+  private readonly remoteState = new Map<string, RestartPoint>();
+  /** restart points waiting to be published to the state topic (latest per partition) */
+  private readonly pendingState = new Map<number, RestartPoint>();
+  private statePublishing = false;
+  private statePublished: Promise<void> = Promise.resolve();
   private stateReadUpTo = -1n;
   private publisher: OutboxPublisher | null = null;
   private detachOutbox: (() => void) | null = null;
@@ -154,7 +178,7 @@ export class KafkaWorker {
     await this.stateConsumer.run({
       eachBatch: async (batch, ctx) => {
         for (const m of batch.messages) {
-          if (m.key && m.value) this.remoteState.set(m.key, JSON.parse(m.value.toString('utf8')) as { nextOffset: string; rulesetHash: string; snapshot: string });
+          if (m.key && m.value) this.remoteState.set(m.key, decodeRestartPoint(m.value, m.headers));
           this.stateReadUpTo = BigInt(m.offset);
         }
         if (batch.messages.length) ctx.resolveOffset(batch.messages[batch.messages.length - 1].offset);
@@ -245,26 +269,21 @@ export class KafkaWorker {
     if (this.stopping || batch.messages.length === 0) return;
     const end = this.d.metrics.kafkaBatchSeconds.startTimer();
     const { topic, partition } = batch;
-    const forward: OutMessage[] = [];
+    const bundles = new BundleBuilder(topic, partition);
     const dead: OutMessage[] = [];
     let accepted = 0;
+    let bytes = 0;
     for (const m of batch.messages) {
       const origin = { source: 'kafka' as const, name: topic, partition, offset: m.offset };
       const line = m.value ? m.value.toString('utf8') : '';
-      this.d.metrics.ingestBytes.inc({ source: 'kafka' }, m.value?.length ?? 0);
+      bytes += m.value?.length ?? 0;
       const out = this.d.ingestor.ingestLine(line, origin);
-      const srcHeaders = {
-        [HEADER.sourceTopic]: topic,
-        [HEADER.sourcePartition]: String(partition),
-        [HEADER.sourceOffset]: m.offset,
-        [HEADER.producedAt]: m.timestamp,
-      };
       if (out.ok) {
         // one copy per rule partition owning a (rule, group) this event counts towards; none if no rule matches
         const targets = this.router.targets(out.event);
         if (targets.size) {
           const value = JSON.stringify(out.event);
-          for (const [partition, key] of targets) forward.push({ key, value, partition, headers: srcHeaders });
+          for (const [rulePartition, key] of targets) bundles.add(rulePartition, key, value, m.offset);
         }
         accepted++;
       } else {
@@ -272,10 +291,18 @@ export class KafkaWorker {
         dead.push({
           key: m.key,
           value: JSON.stringify({ reason: r.reason, message: r.message, origin: r.origin, raw: r.raw }),
-          headers: { ...srcHeaders, [HEADER.reason]: r.reason },
+          headers: {
+            [HEADER.sourceTopic]: topic,
+            [HEADER.sourcePartition]: String(partition),
+            [HEADER.sourceOffset]: m.offset,
+            [HEADER.producedAt]: m.timestamp,
+            [HEADER.reason]: r.reason,
+          },
         });
       }
     }
+    this.d.metrics.ingestBytes.inc({ source: 'kafka' }, bytes);
+    const forward: OutMessage[] = bundles.records();
     const last = batch.messages[batch.messages.length - 1].offset;
     if (ctx.isStale()) return;
     await this.commitIngest({ forward, dead, offset: { topic, partition, offset: (BigInt(last) + 1n).toString() } });
@@ -286,7 +313,7 @@ export class KafkaWorker {
       m.eventsAccepted.inc({ source: 'kafka' }, accepted);
     }
     // copies sent to the rule stage (one per rule partition needing the event): what `evaluated` catches up with
-    if (forward.length) m.kafkaMessages.inc({ topic: this.topics.rules, outcome: 'forwarded' }, forward.length);
+    if (bundles.copies) m.kafkaMessages.inc({ topic: this.topics.rules, outcome: 'forwarded' }, bundles.copies);
     if (dead.length) {
       m.kafkaMessages.inc({ topic, outcome: 'dead_lettered' }, dead.length);
       for (const d of dead) m.eventsRejected.inc({ source: 'kafka', reason: d.headers![HEADER.reason] });
@@ -352,8 +379,9 @@ export class KafkaWorker {
       let pushed = 0;
       for (const m of batch.messages) {
         if (BigInt(m.offset) < p.nextOffset || !m.value) continue;
-        p.engine.push(JSON.parse(m.value.toString('utf8')) as AwEvent);
-        pushed++;
+        const lines = bundleLines(m.value);
+        for (const line of lines) p.engine.push(JSON.parse(line) as AwEvent);
+        pushed += lines.length; // events, as `forwarded` counts them
       }
       if (batch.messages.length) {
         const last = batch.messages[batch.messages.length - 1].offset;
@@ -370,8 +398,7 @@ export class KafkaWorker {
       this.d.metrics.kafkaLag.set({ topic: batch.topic, partition: String(batch.partition) }, lagOf(batch.highWatermark, p.nextOffset.toString()));
       // time-based: a snapshot costs in proportion to the window state, not to the batch
       if (this.now() - p.lastSnapshotAt >= this.snapshotEveryMs) {
-        await ctx.heartbeat();
-        await this.snapshot(p);
+        this.snapshot(p);
       }
       end();
     });
@@ -391,7 +418,7 @@ export class KafkaWorker {
     const engine = this.d.newEngine();
     const hash = engine.snapshot().rulesetHash;
     this.rulesetHash = hash;
-    let best: { nextOffset: string; rulesetHash: string; snapshot: string } | null = this.state.load(this.topics.rules, p.partition);
+    let best: RestartPoint | null = this.state.load(this.topics.rules, p.partition);
     const key = `${this.topics.rules}:${p.partition}`;
     // wait (bounded) until the state tail has read what the state topic held when we got here
     const end = BigInt((await this.d.bus.watermarks(this.topics.state))[0]?.high ?? '0');
@@ -419,17 +446,54 @@ export class KafkaWorker {
     this.log.info({ partition: p.partition, offset: offset.toString(), restored: Boolean(best) }, 'rule partition restored');
   }
 
-  private async snapshot(p: RulePartition): Promise<void> {
+  private snapshot(p: RulePartition): void {
     if (!p.engine) return;
     const snap = p.engine.snapshot();
-    const row = { nextOffset: p.nextOffset.toString(), rulesetHash: snap.rulesetHash, snapshot: JSON.stringify(snap.state) };
+    const row: RestartPoint = { nextOffset: p.nextOffset.toString(), rulesetHash: snap.rulesetHash, snapshot: JSON.stringify(snap.state) };
     // alerts up to nextOffset are already stored (saveAlerts is synchronous), so this row is a valid restart point
     this.state.save({ topic: this.topics.rules, partition: p.partition, ...row });
     p.batchesSinceSnapshot = 0;
     p.lastSnapshotAt = this.now();
-    await this.stateProducer!.send(this.topics.state, [{ key: `${this.topics.rules}:${p.partition}`, value: JSON.stringify(row) }]);
-    // an optimisation only: the restart point above is what counts
-    await this.ruleConsumer!.commit([{ topic: this.topics.rules, partition: p.partition, offset: row.nextOffset }]).catch(() => undefined);
+    this.publishState(p.partition, row);
+  }
+
+  /**
+   * The state topic carries restart points to the worker that takes a partition over. Publishing
+   * is off the batch path (a snapshot can be megabytes; the rule stage does not wait for its
+   * produce): a newer restart point of a partition replaces one not yet sent, and sends are
+   * sequential, so the topic sees each partition's restart points in order. One that is late or
+   * lost only makes a new owner restore an older restart point and re-read more: the same alerts
+   * (deterministic ids, idempotent upserts). The SQLite row above is written first, synchronously.
+   */
+  private publishState(partition: number, row: RestartPoint): void {
+    this.pendingState.set(partition, row);
+    if (!this.statePublishing) this.statePublished = this.drainStateQueue();
+  }
+
+  private async drainStateQueue(): Promise<void> {
+    this.statePublishing = true;
+    try {
+      while (this.pendingState.size) {
+        const rows = [...this.pendingState];
+        this.pendingState.clear();
+        try {
+          await this.stateProducer!.send(
+            this.topics.state,
+            rows.map(([partition, r]) => ({
+              key: `${this.topics.rules}:${partition}`,
+              value: r.snapshot,
+              headers: { [HEADER.nextOffset]: r.nextOffset, [HEADER.rulesetHash]: r.rulesetHash },
+            })),
+          );
+          // an optimisation only: the restart point is what counts
+          await this.ruleConsumer!.commit(rows.map(([partition, r]) => ({ topic: this.topics.rules, partition, offset: r.nextOffset }))).catch(() => undefined);
+        } catch (err) {
+          this.log.warn({ err: { message: (err as Error).message } }, 'publishing restart points to the state topic failed; the next snapshot retries');
+        }
+      }
+    } finally {
+      this.statePublishing = false;
+    }
   }
 
   // ------------------------------------------------------------------ lag, idle ticks
@@ -457,7 +521,7 @@ export class KafkaWorker {
         p.engine.advanceTo(this.now());
         this.persistAlerts(p);
         p.ticked = true;
-        await this.snapshot(p);
+        this.snapshot(p);
       });
     }
   }
@@ -472,8 +536,13 @@ export class KafkaWorker {
     await this.stateConsumer?.stop().catch(() => undefined);
     for (const p of this.parts.values()) {
       await p.busy;
-      await this.snapshot(p).catch((err) => this.log.warn({ err: { message: (err as Error).message }, partition: p.partition }, 'final snapshot failed'));
+      try {
+        this.snapshot(p);
+      } catch (err) {
+        this.log.warn({ err: { message: (err as Error).message }, partition: p.partition }, 'final snapshot failed');
+      }
     }
+    await this.statePublished;
     await this.publisher?.stop();
     this.detachOutbox?.();
     await this.ingestConsumer?.disconnect().catch(() => undefined);
