@@ -12,7 +12,7 @@ import { hash } from 'node:crypto';
 export function canonicalEncoding(v: unknown): string {
   switch (typeof v) {
     case 'string':
-      return 's' + v.length + ':' + v;
+      return (v.length < STRING_PREFIXES.length ? STRING_PREFIXES[v.length] : 's' + v.length + ':') + v;
     case 'number':
       return 'n' + (Number.isFinite(v) ? String(v) : 'null') + ';';
     case 'boolean':
@@ -34,17 +34,24 @@ export function canonicalEncoding(v: unknown): string {
   }
 }
 
-// Sorting keys was the largest part of the encoding's cost, and events of one producer
-// come with the same key orders over and over: remember the sorted order of recently seen
-// key lists, found by their first key and compared element-wise (JSON.parse interns keys,
-// so equal keys usually compare by pointer).
-interface SortedOrder {
+// `s<length>:` for the short strings that make up most events (no number formatting per string)
+const STRING_PREFIXES = Array.from({ length: 256 }, (_, n) => 's' + n + ':');
+
+// Sorting keys and formatting `<length>:<key>` were the largest part of the encoding's cost,
+// and events of one producer come with the same key orders over and over: remember, for
+// recently seen key lists, the sorted order with each key's prefix. Lists are found by their
+// first key and compared element-wise (JSON.parse interns keys, so equal keys usually
+// compare by pointer).
+interface KeyOrder {
   keys: string[];
+  /** the keys sorted */
   sorted: string[];
+  /** `<length>:<key>` of each sorted key */
+  prefixes: string[];
 }
 const MAX_ORDERS_PER_FIRST_KEY = 8;
 const MAX_FIRST_KEYS = 1024;
-const sortedOrders = new Map<string, SortedOrder[]>();
+const keyOrders = new Map<string, KeyOrder[]>();
 
 function sameKeys(a: string[], b: string[]): boolean {
   if (a.length !== b.length) return false;
@@ -52,51 +59,35 @@ function sameKeys(a: string[], b: string[]): boolean {
   return true;
 }
 
-function sortedKeys(keys: string[]): string[] {
-  let unsorted = false;
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i - 1] > keys[i]) {
-      unsorted = true;
-      break;
-    }
-  }
-  if (!unsorted) return keys;
-  let orders = sortedOrders.get(keys[0]);
+/** The order for a non-empty key list. */
+function keyOrder(keys: string[]): KeyOrder {
+  let orders = keyOrders.get(keys[0]);
   if (orders !== undefined) {
-    for (let i = 0; i < orders.length; i++) if (sameKeys(orders[i].keys, keys)) return orders[i].sorted;
+    for (let i = 0; i < orders.length; i++) if (sameKeys(orders[i].keys, keys)) return orders[i];
   }
   const sorted = keys.slice().sort();
+  const order: KeyOrder = { keys, sorted, prefixes: sorted.map((k) => k.length + ':' + k) };
   if (orders === undefined) {
-    if (sortedOrders.size >= MAX_FIRST_KEYS) sortedOrders.clear();
+    if (keyOrders.size >= MAX_FIRST_KEYS) keyOrders.clear();
     orders = [];
-    sortedOrders.set(keys[0], orders);
+    keyOrders.set(keys[0], orders);
   }
   if (orders.length >= MAX_ORDERS_PER_FIRST_KEY) orders.shift();
-  orders.push({ keys, sorted });
-  return sorted;
-}
-
-// `<length>:<key>` of recently seen keys (keys repeat across events; values mostly do not).
-const keyPrefixes = new Map<string, string>();
-function keyPrefix(k: string): string {
-  let p = keyPrefixes.get(k);
-  if (p === undefined) {
-    p = k.length + ':' + k;
-    if (keyPrefixes.size >= 4096) keyPrefixes.clear();
-    keyPrefixes.set(k, p);
-  }
-  return p;
+  orders.push(order);
+  return order;
 }
 
 function encodeObject(o: Record<string, unknown>, top: boolean): string {
-  const keys = sortedKeys(Object.keys(o));
+  const keys = Object.keys(o);
+  if (keys.length === 0) return '{}';
+  const { sorted, prefixes } = keyOrder(keys);
   let s = '{';
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
+  for (let i = 0; i < sorted.length; i++) {
+    const k = sorted[i];
     const x = o[k];
     if (x === undefined || typeof x === 'function') continue;
     if (top && (k === 'id' || k === 'redaction')) continue;
-    s += keyPrefix(k) + canonicalEncoding(x);
+    s += prefixes[i] + canonicalEncoding(x);
   }
   return s + '}';
 }
