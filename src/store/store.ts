@@ -186,44 +186,45 @@ function rowToAlert(r: AlertRow): StoredAlert {
 }
 
 /**
- * Parsed alerts for the read paths (list, feed): the newest alerts are read over and over by
- * SIEM pollers, and parsing their JSON columns dominated a list request. An entry is reused
- * only when every stored column is identical, so a stale view is impossible. Read-only: the
- * objects are shared between requests and must not be mutated.
+ * Parsed alerts for the read paths (list, feed), by alert id: the newest alerts are read over
+ * and over by SIEM pollers, and reading their rows (17 columns, JSON text) and parsing them
+ * dominated a list or feed request. With this cache a page reads only (pk, id) or (seq, id)
+ * and fetches full rows just for the alerts it does not hold.
+ *
+ * An entry is valid until the row may have changed, and the Store knows when (see
+ * `syncReadCache`): its own writes drop the ids they wrote (or everything, for writes it
+ * cannot attribute), and any other write — another connection (PRAGMA data_version), raw SQL
+ * on this connection (total_changes() moved without the Store writing) — clears it all.
+ * Read-only: the objects are shared between requests and must not be mutated.
+ * LRU, not FIFO: a feed reader backfilling old history must not push out the newest alerts
+ * that list pollers read on every request.
  */
-class AlertRowCache {
-  private readonly map = new Map<string, { row: AlertRow; alert: StoredAlert }>();
+class AlertReadCache {
+  private readonly map = new Map<string, StoredAlert>();
   constructor(private readonly max: number) {}
 
-  get(r: AlertRow): StoredAlert {
-    const hit = this.map.get(r.id);
-    if (hit && sameRow(hit.row, r)) {
-      // LRU, not FIFO: a feed reader backfilling old history must not push out the newest
-      // alerts that list pollers read on every request.
-      this.map.delete(r.id);
-      this.map.set(r.id, hit);
-      return hit.alert;
+  get(id: string): StoredAlert | undefined {
+    const hit = this.map.get(id);
+    if (hit) {
+      this.map.delete(id);
+      this.map.set(id, hit);
     }
-    const alert = rowToAlert(r);
-    if (hit) this.map.delete(r.id);
-    else if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
-    this.map.set(r.id, { row: r, alert });
-    return alert;
+    return hit;
   }
-}
 
-function sameRow(a: AlertRow, b: AlertRow): boolean {
-  return (
-    a.pk === b.pk &&
-    a.updated_at === b.updated_at &&
-    a.status === b.status &&
-    a.count === b.count &&
-    a.first_seen === b.first_seen &&
-    a.last_seen === b.last_seen &&
-    a.level === b.level &&
-    a.rule_title === b.rule_title &&
-    a.evidence_json === b.evidence_json
-  );
+  set(alert: StoredAlert): void {
+    this.map.delete(alert.id);
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(alert.id, alert);
+  }
+
+  delete(id: string): void {
+    this.map.delete(id);
+  }
+
+  clear(): void {
+    this.map.clear();
+  }
 }
 
 function rowToAction(r: ActionRow): StoredAction {
@@ -314,7 +315,14 @@ export class Store implements AlertSink, RejectSink {
   // Filtered list queries vary only by which filters are present (a few dozen shapes), so
   // their compiled statements are kept instead of re-preparing on every request.
   private readonly dynamic = new Map<string, Database.Statement>();
-  private readonly alertCache = new AlertRowCache(5000);
+  private readonly alertCache = new AlertReadCache(5000);
+  private readonly totalChanges: Database.Statement<[], number>;
+  private readonly dataVersion: Database.Statement<[], number>;
+  /** total_changes() after the Store's own last write, and data_version when last checked */
+  private knownChanges = -1;
+  private knownDataVersion = -1;
+  /** false while a read runs inside someone's transaction (see readSnapshot) */
+  private readCacheUsable = true;
 
   constructor(db: Database.Database, opts: StoreOptions = {}) {
     this.db = db;
@@ -322,6 +330,19 @@ export class Store implements AlertSink, RejectSink {
     this.metrics = opts.metrics;
     this.logger = opts.logger;
     this.st = this.prepare();
+    this.totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
+
+  /** Clears the parsed-alert cache when anything but the Store's own accounted writes changed the file. */
+  private syncReadCache(): void {
+    const dv = this.dataVersion.get()!;
+    const tc = this.totalChanges.get()!;
+    if (dv !== this.knownDataVersion || tc !== this.knownChanges) {
+      this.alertCache.clear();
+      this.knownDataVersion = dv;
+      this.knownChanges = tc;
+    }
   }
 
   private cached<R>(sql: string): Database.Statement<unknown[], R> {
@@ -338,6 +359,7 @@ export class Store implements AlertSink, RejectSink {
     const db = this.db;
     return {
       alertById: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id = ?'),
+      alertsByIds: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id IN (SELECT value FROM json_each(?))'),
       insertAlert: db.prepare(
         `INSERT INTO alerts (id, rule_id, rule_name, rule_title, level, group_json, count, first_seen, last_seen,
            evidence_json, proposed_json, status, created_at, updated_at)
@@ -408,10 +430,22 @@ export class Store implements AlertSink, RejectSink {
     }
   }
 
-  /** One IMMEDIATE write transaction, timed; listeners run inside it, commit listeners after it. */
-  private write<T>(op: string, fn: () => T): T {
+  /**
+   * One IMMEDIATE write transaction, timed; listeners run inside it, commit listeners after it.
+   * `alertIds`: the only alert rows `fn` may write (their cached parsed copies are dropped);
+   * absent, the op is not accounted and the whole parsed-alert cache is dropped.
+   */
+  private write<T>(op: string, fn: () => T, alertIds?: Iterable<string>): T {
+    this.syncReadCache(); // a raw write since the last one must not be folded into this one's accounting
     const end = this.metrics?.storeSeconds.startTimer({ op });
-    const result = this.db.transaction(fn).immediate();
+    let result: T;
+    try {
+      result = this.db.transaction(fn).immediate();
+    } finally {
+      if (alertIds) for (const id of alertIds) this.alertCache.delete(id);
+      else this.alertCache.clear();
+      this.knownChanges = this.totalChanges.get()!;
+    }
     end?.();
     this.notifyCommitted();
     return result;
@@ -494,7 +528,7 @@ export class Store implements AlertSink, RejectSink {
       if (mirror) return;
       if (changes.length) for (const fn of this.alertListeners) fn(this.db, changes);
       if (actionChanges.length) for (const fn of this.actionListeners) fn(this.db, actionChanges);
-    });
+    }, alerts.map((a) => a.id));
     if (!mirror) for (const a of created) this.metrics?.alertsRaised.inc({ rule: a.rule.id, level: a.rule.level });
   }
 
@@ -523,7 +557,7 @@ export class Store implements AlertSink, RejectSink {
       if (a.status === 'active' && row.status !== 'active') this.st.insertDecisionChange.run(row.pk, 'new', now);
       if (row.status === 'active' && a.status !== 'active') this.st.insertDecisionChange.run(row.pk, 'deleted', now);
       return true;
-    });
+    }, []);
   }
 
   private createAlertActions(alert: StoredAlert, now: string, out: ActionChange[]): void {
@@ -604,20 +638,73 @@ export class Store implements AlertSink, RejectSink {
       where.push('pk IN (SELECT alert_pk FROM alert_group WHERE key = ? AND value = ?)');
       params.push(k, v);
     }
-    const sql = `SELECT * FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY pk DESC LIMIT ?`;
-    const rows = this.cached<AlertRow>(sql).all(...params, limit + 1);
-    const more = rows.length > limit;
-    const page = rows.slice(0, limit);
-    return { items: page.map((r) => this.alertCache.get(r)), next_cursor: more ? encodeCursor({ pk: page[page.length - 1].pk }) : null };
+    const sql = `SELECT pk, id FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY pk DESC LIMIT ?`;
+    return this.readSnapshot(() => {
+      const rows = this.cached<{ pk: number; id: string }>(sql).all(...params, limit + 1);
+      const more = rows.length > limit;
+      const page = rows.slice(0, limit);
+      const alerts = this.alertsById(page.map((r) => r.id));
+      // (pk, id) and the full rows are read in one snapshot, so every listed row is there
+      return { items: alerts as StoredAlert[], next_cursor: more ? encodeCursor({ pk: page[page.length - 1].pk }) : null };
+    });
   }
 
   /** Alert changes after `afterSeq`, oldest first, each with the alert's current state. */
   alertFeed(afterSeq: number, limit: number): FeedItem[] {
-    const rows = this.cached<AlertRow & { seq: number; change: string }>(
-      `SELECT c.seq AS seq, c.change AS change, a.* FROM alert_changes c JOIN alerts a ON a.id = c.alert_id
-       WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
-    ).all(afterSeq, limit);
-    return rows.map((r) => ({ seq: r.seq, change: r.change as AlertChangeKind, alert: this.alertCache.get(r) }));
+    return this.readSnapshot(() => {
+      const changes = this.cached<{ seq: number; change: string; alert_id: string }>(
+        'SELECT seq, change, alert_id FROM alert_changes WHERE seq > ? ORDER BY seq LIMIT ?',
+      ).all(afterSeq, limit);
+      const alerts = this.alertsById(changes.map((c) => c.alert_id));
+      if (alerts.every((a) => a !== undefined)) return changes.map((c, i) => ({ seq: c.seq, change: c.change as AlertChangeKind, alert: alerts[i]! }));
+      // A change whose alert row is gone (deleted by another process without its changes): the
+      // join skips it and still fills the page, as the feed always has.
+      const rows = this.cached<AlertRow & { seq: number; change: string }>(
+        `SELECT c.seq AS seq, c.change AS change, a.* FROM alert_changes c JOIN alerts a ON a.id = c.alert_id
+         WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+      ).all(afterSeq, limit);
+      return rows.map((r) => ({ seq: r.seq, change: r.change as AlertChangeKind, alert: rowToAlert(r) }));
+    });
+  }
+
+  /**
+   * Runs a read in one snapshot (a deferred transaction, or the caller's). The parsed-alert
+   * cache is used only outside other transactions: inside a write it could otherwise keep
+   * alerts that are rolled back.
+   */
+  private readSnapshot<T>(fn: () => T): T {
+    if (this.db.inTransaction) {
+      this.readCacheUsable = false;
+      try {
+        return fn();
+      } finally {
+        this.readCacheUsable = true;
+      }
+    }
+    return this.db.transaction(fn).deferred();
+  }
+
+  /** Parsed alerts for `ids` (same order; undefined where no row has the id): cached ones, the rest in one query. */
+  private alertsById(ids: readonly string[]): Array<StoredAlert | undefined> {
+    const useCache = this.readCacheUsable;
+    // Checked inside the snapshot, after its first read, so the check and the rows agree.
+    if (useCache) this.syncReadCache();
+    const out: Array<StoredAlert | undefined> = new Array(ids.length);
+    let missing: string[] | null = null;
+    for (let i = 0; i < ids.length; i++) {
+      const hit = useCache ? this.alertCache.get(ids[i]) : undefined;
+      if (hit) out[i] = hit;
+      else (missing ??= []).push(ids[i]);
+    }
+    if (!missing) return out;
+    const byId = new Map<string, StoredAlert>();
+    for (const r of this.st.alertsByIds.all(JSON.stringify(missing))) {
+      const a = rowToAlert(r);
+      byId.set(a.id, a);
+      if (useCache) this.alertCache.set(a);
+    }
+    for (let i = 0; i < ids.length; i++) out[i] ??= byId.get(ids[i]);
+    return out;
   }
 
   /** The newest alert change sequence (0 when none): "start from now" for a new feed reader. */
@@ -641,7 +728,7 @@ export class Store implements AlertSink, RejectSink {
       const alert = rowToAlert(this.st.alertById.get(id)!);
       for (const fn of this.alertListeners) fn(this.db, [{ alert, isNew: false, change }]);
       return alert;
-    });
+    }, [id]);
   }
 
   // ---------------------------------------------------------------- actions
@@ -718,7 +805,7 @@ export class Store implements AlertSink, RejectSink {
       for (const fn of this.actionListeners) fn(this.db, [{ action: stripAction(action), previous: null }]);
       this.metrics?.actionsChanged.inc({ type: action.type, status });
       return action;
-    });
+    }, []);
   }
 
   /** approve (proposed→active, expires_at = now + ttl), reject, lift, expire. */
@@ -727,7 +814,7 @@ export class Store implements AlertSink, RejectSink {
       const row = this.st.actionById.get(id);
       if (!row) throw new AppError('NOT_FOUND', 'No action with this id.');
       return this.applyActionTransition(row, op, actor, comment);
-    });
+    }, []);
   }
 
   private applyActionTransition(row: ActionRow, op: ActionOp, actor: string, comment?: string): StoredAction {
@@ -754,6 +841,7 @@ export class Store implements AlertSink, RejectSink {
     return this.write('action_expire', () =>
       // Re-read inside the transaction: another process may have lifted one meanwhile.
       this.st.dueActions.all(now.toISOString()).map((row) => this.applyActionTransition(row, 'expire', 'system')),
+      [],
     );
   }
 
@@ -814,7 +902,7 @@ export class Store implements AlertSink, RejectSink {
       this.db
         .prepare('INSERT INTO bouncer_cursors (key_hash, seq, last_pull) VALUES (?, ?, ?) ON CONFLICT (key_hash) DO UPDATE SET seq = excluded.seq, last_pull = excluded.last_pull')
         .run(bouncerKeyHash(apiKey), seq, this.iso());
-    });
+    }, []);
   }
 
   // ---------------------------------------------------------------- audit, rejections, retention
@@ -854,7 +942,7 @@ export class Store implements AlertSink, RejectSink {
           r.raw.length > REJECTED_RAW_MAX ? r.raw.slice(0, REJECTED_RAW_MAX) : r.raw,
         );
       }
-    });
+    }, []);
   }
 
   rejections(limit = 100): Array<{ id: number; at: string; source: string; name: string; line: number | null; reason: string; message: string; raw: string }> {

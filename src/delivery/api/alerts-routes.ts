@@ -12,6 +12,7 @@ import { toEcs } from '../formats/ecs.js';
 import { ALERT_FORMATS, FORMAT_CONTENT_TYPE, pickFormat, type AlertFormat } from '../formats/negotiate.js';
 import { toOcsf } from '../formats/ocsf.js';
 import type { ApiDeps } from './deps.js';
+import { AlertPageJson } from './alert-page-json.js';
 import { StoreResponseCache } from './response-cache.js';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -70,10 +71,18 @@ const alertWithActionsSchema = {
   },
 } as const;
 
-const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
-const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema } as const;
+/** 200 bodies of GET /alerts and /alerts/feed (their JSON is assembled by AlertPageJson to this shape). */
+export const listResponseSchema = { type: 'object', properties: { items: { type: 'array', items: alertSchema }, next_cursor: { type: ['string', 'null'] } } } as const;
 
 const CHANGE_KINDS = ['created', 'updated', 'acknowledged', 'resolved', 'reopened', 'suppressed'];
+const feedItemSchema = {
+  type: 'object',
+  properties: { seq: { type: 'integer' }, change: { type: 'string', enum: CHANGE_KINDS }, alert: alertSchema },
+} as const;
+export const feedResponseSchema = { type: 'object', properties: { items: { type: 'array', items: feedItemSchema }, next_cursor: { type: 'string' } } } as const;
+
+const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
+const errors = { 400: errorSchema, 404: errorSchema, 409: errorSchema } as const;
 const formatQuery = { type: 'string', enum: [...ALERT_FORMATS] } as const;
 const idParams = {
   type: 'object',
@@ -162,13 +171,22 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
   let openStreams = 0;
   // JSON pages only: other formats are rendered per request (less polled).
   const pages = new StoreResponseCache(store.db);
+  let pageJson: AlertPageJson | null = null;
+  /** Page bodies from per-alert JSON, the alert serialiser compiled from the response schema (see alert-page-json.ts). */
+  const json = (reply: FastifyReply) => {
+    if (!pageJson) {
+      const serializeAlert = reply.compileSerializationSchema(alertSchema);
+      pageJson = new AlertPageJson((a) => serializeAlert(a as unknown as Record<string, unknown>));
+    }
+    return pageJson;
+  };
 
-  /** The page from the cache, or built, serialised with the route's response schema, and kept. */
-  function cachedJson(reply: FastifyReply, key: string, build: () => unknown): FastifyReply {
+  /** The page body from the cache, or built (JSON text) and kept. */
+  function cachedJson(reply: FastifyReply, key: string, build: () => string): FastifyReply {
     const version = pages.version();
     let body = pages.get(key, version);
     if (body === null) {
-      body = String(reply.serialize(build())); // the schema serialiser yields a string
+      body = Buffer.from(build());
       pages.set(key, version, body);
     }
     return reply.type(JSON_TYPE).send(body);
@@ -182,7 +200,7 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
         tags: ['alerts'],
         summary: 'List alerts, newest first',
         querystring: listQuery,
-        response: { 200: { type: 'object', properties: { items: { type: 'array', items: alertSchema }, next_cursor: { type: ['string', 'null'] } } }, ...errors },
+        response: { 200: listResponseSchema, ...errors },
       },
     },
     async (req: FastifyRequest<{ Querystring: ListQuery }>, reply) => {
@@ -200,7 +218,7 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
         q.limit,
         q.cursor,
       );
-      if (format === 'json') return cachedJson(reply, 'list ' + JSON.stringify(q), list);
+      if (format === 'json') return cachedJson(reply, 'list ' + JSON.stringify(q), () => json(reply).list(list()));
       const page = list();
       if (page.next_cursor) reply.header('x-next-cursor', page.next_cursor);
       if (format === 'ndjson') return reply.type(FORMAT_CONTENT_TYPE.ndjson).send(page.items.map((a) => JSON.stringify(a) + '\n').join(''));
@@ -208,11 +226,6 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
       return sendFormatted(reply, format, { items: page.items.map((a) => renderAlert(a, format)), next_cursor: page.next_cursor });
     },
   );
-
-  const feedItemSchema = {
-    type: 'object',
-    properties: { seq: { type: 'integer' }, change: { type: 'string', enum: CHANGE_KINDS }, alert: alertSchema },
-  } as const;
 
   const feedHandler = async (req: FastifyRequest<{ Querystring: { cursor?: string; limit: number; format?: AlertFormat } }>, reply: FastifyReply) => {
     const format = pickFormat(req.query.format, req.headers.accept);
@@ -223,7 +236,7 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
     if (format === 'json') {
       return cachedJson(reply, `feed ${cursor} ${req.query.limit}`, () => {
         const items = store.alertFeed(cursor, req.query.limit);
-        return { items, next_cursor: items.length ? String(items[items.length - 1].seq) : String(cursor) };
+        return json(reply).feed(items, items.length ? String(items[items.length - 1].seq) : String(cursor));
       });
     }
     const items = store.alertFeed(cursor, req.query.limit);
@@ -237,7 +250,7 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
   const feedSchema = {
     tags: ['alerts'],
     querystring: feedQuery,
-    response: { 200: { type: 'object', properties: { items: { type: 'array', items: feedItemSchema }, next_cursor: { type: 'string' } } }, ...errors },
+    response: { 200: feedResponseSchema, ...errors },
   };
   app.get('/alerts/feed', { config: { access: { scope: 'alerts:read' } }, schema: { ...feedSchema, summary: 'Alert change feed (cursor; SSE with Accept: text/event-stream)' } }, feedHandler);
   app.get('/alerts/feed/stream', { config: { access: { scope: 'alerts:read' } }, schema: { ...feedSchema, summary: 'Alert change feed as server-sent events (id: <seq>, honours Last-Event-ID)' } }, feedHandler);
