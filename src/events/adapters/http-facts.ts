@@ -55,8 +55,10 @@ export function parseRequestLine(request: string): { method: string; path: strin
   const m = /^([A-Z][A-Z0-9_-]{0,15}) (\S+)(?: (HTTP\/[0-9.]+))?$/.exec(request);
   if (!m || !(m[2].startsWith('/') || m[2] === '*' || /^https?:\/\//.test(m[2]))) return undefined;
   let path = m[2];
-  const abs = /^https?:\/\/[^/?#]*(.*)$/.exec(path);
-  if (abs) path = abs[1] || '/';
+  if (path.charCodeAt(0) !== 47 /* / */) {
+    const abs = /^https?:\/\/[^/?#]*(.*)$/.exec(path);
+    if (abs) path = abs[1] || '/';
+  }
   return { method: m[1], path, protocol: m[3] };
 }
 
