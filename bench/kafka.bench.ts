@@ -14,7 +14,7 @@
 // sets it (default 100ms here; the service default is 30s, which adds 30 s to every figure).
 // Prints its conditions, then, last, the BENCH_RESULT line (bench/lib/result.ts).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,6 +58,17 @@ async function counter(m: Metrics['kafkaMessages'], outcome: string): Promise<nu
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** CPU time (user + system) of the scripts/kafka.sh broker, when it runs here; null otherwise. */
+function brokerCpuMs(): number | null {
+  try {
+    const pid = readFileSync(join(ROOT, '.kafka', 'broker.pid'), 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
 
 async function main(): Promise<void> {
   const { brokers, stop: stopBroker } = brokersOrStart();
@@ -130,14 +141,23 @@ async function main(): Promise<void> {
   let handle = await startKafka({ config: mkConfig(topic, `${name}.tp`), store, metrics: m, logger });
   let first = 0;
   let last = 0;
+  let cpuAtFirst = process.cpuUsage();
+  let cpuUs = 0;
+  const brokerAtFirst = { ms: 0 };
   for (let k = 0; k < 60_000 / 20; k++) {
     const accepted = await counter(m.kafkaMessages, 'accepted');
     const rejected = await counter(m.kafkaMessages, 'dead_lettered');
     const evaluated = await counter(m.kafkaMessages, 'evaluated');
     const forwarded = await counter(m.kafkaMessages, 'forwarded');
-    if (!first && accepted + rejected > 0) first = performance.now();
+    if (!first && accepted + rejected > 0) {
+      first = performance.now();
+      cpuAtFirst = process.cpuUsage();
+      brokerAtFirst.ms = brokerCpuMs() ?? 0;
+    }
     if (accepted + rejected >= N && evaluated >= forwarded) {
       last = performance.now();
+      const c = process.cpuUsage(cpuAtFirst);
+      cpuUs = c.user + c.system;
       break;
     }
     await sleep(20);
@@ -146,7 +166,9 @@ async function main(): Promise<void> {
   store.close();
   if (!last) throw new Error('the worker did not finish the throughput phase within 60 s');
   const e2eRate = N / ((last - first) / 1000);
-  log(`authwatch worker end to end: ${Math.round(e2eRate)} events/s`);
+  const brokerMs = brokerCpuMs();
+  const brokerUsPerEvent = brokerMs === null ? null : ((brokerMs - brokerAtFirst.ms) * 1000) / N;
+  log(`authwatch worker end to end: ${Math.round(e2eRate)} events/s; worker CPU ${Math.round(cpuUs / N)} µs/event${brokerUsPerEvent === null ? '' : `, broker CPU ${Math.round(brokerUsPerEvent)} µs/event`}`);
 
   // ---- 2. detection latency at ~70% of that rate -------------------------------------------
   const rate = Math.max(100, Math.round(e2eRate * 0.7));
@@ -192,10 +214,14 @@ async function main(): Promise<void> {
       { aim: 'ratio ≥ 0.8' },
     ),
   ];
+  // CPU per event is far less noisy than events/s on a shared machine: the worker runs in this
+  // process, so process.cpuUsage() over the throughput phase is its cost (plus this loop's polling)
+  figures.push({ metric: 'worker CPU per event (throughput phase)', value: Math.round(cpuUs / N), unit: 'µs/event', note: 'user + system of the worker process' });
+  if (brokerUsPerEvent !== null) figures.push({ metric: 'broker CPU per event (throughput phase)', value: Math.round(brokerUsPerEvent), unit: 'µs/event', note: 'the scripts/kafka.sh broker on the same machine' });
   const notMeasured: BenchResult['notMeasured'] = [];
   if (latencies.length >= 5) {
     figures.push({ metric: 'detection latency p50', value: percentile(latencies, 50), unit: 'ms', note: `${latencies.length} alerts at ${rate} events/s, lateness ${LATENESS}` });
-    figures.push({ metric: 'detection latency p99', value: percentile(latencies, 99), unit: 'ms', aim: '≤ 250 ms', note: `includes allowed lateness ${LATENESS}` });
+    figures.push({ metric: 'detection latency p99', value: percentile(latencies, 99), unit: 'ms', aim: '≤ 100 ms', note: `includes allowed lateness ${LATENESS}` });
   } else {
     notMeasured.push({ metric: 'detection latency p99', reason: `only ${latencies.length} alerts were raised during the live phase` });
   }

@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseDuration } from '../../util/duration.js';
 import type { Config } from '../../config/config.js';
+import type { Alert } from '../../alerts/alert.js';
 import type { AwEvent } from '../../events/event.js';
 import type { Ingestor } from '../../events/ingest-types.js';
 import type { Logger } from '../../observability/logger.js';
@@ -128,6 +129,11 @@ export class KafkaWorker {
   private readonly txQueue: Array<IngestWork & { resolve: () => void; reject: (err: Error) => void }> = [];
   private txRunning = false;
   private readonly parts = new Map<number, RulePartition>();
+  /** owned alerts of the rule batches since the last store write (persistAlerts) */
+  private pendingAlerts: Alert[] = [];
+  private alertFlush: NodeJS.Immediate | null = null;
+  /** when any rule partition last saved its restart point (partitions take turns) */
+  private lastSnapshotAt = 0;
   private monitor: NodeJS.Timeout | null = null;
   private upstreamDrained = false;
   private stopping = false;
@@ -396,21 +402,56 @@ export class KafkaWorker {
       p.high = BigInt(batch.highWatermark);
       this.d.metrics.kafkaMessages.inc({ topic: batch.topic, outcome: 'evaluated' }, pushed);
       this.d.metrics.kafkaLag.set({ topic: batch.topic, partition: String(batch.partition) }, lagOf(batch.highWatermark, p.nextOffset.toString()));
-      // time-based: a snapshot costs in proportion to the window state, not to the batch
-      if (this.now() - p.lastSnapshotAt >= this.snapshotEveryMs) {
+      // Time-based: a snapshot costs in proportion to the window state, not to the batch. The
+      // partitions take turns (at most one snapshot per interval / partitions): restored
+      // together, they would otherwise all come due in the same fetch and stall the event loop
+      // for all of their snapshots at once, every interval.
+      const now = this.now();
+      if (now - p.lastSnapshotAt >= this.snapshotEveryMs && now - this.lastSnapshotAt >= this.snapshotEveryMs / Math.max(1, this.parts.size)) {
         this.snapshot(p);
       }
       end();
     });
   }
 
-  /** Store the alerts of the (rule, group)s this partition owns; the others' views here are partial. */
+  /**
+   * Queue the alerts of the (rule, group)s this partition owns (the others' views here are
+   * partial) for the next store write. The rule batches of one fetch (several partitions) finish
+   * within the same turn of the event loop, so they share one SQLite transaction — one fsync
+   * instead of one per partition batch. Detection waits for no more than that turn; a restart
+   * point is saved only after `flushAlerts()` (snapshot() calls it), so it never runs ahead of
+   * the alerts it implies.
+   */
   private persistAlerts(p: RulePartition): void {
     const engine = p.engine!;
-    const alerts = engine.drainAlerts().filter((a) => this.router.owner(a) === p.partition);
-    if (alerts.length) this.d.store.saveAlerts(alerts);
+    for (const a of engine.drainAlerts()) if (this.router.owner(a) === p.partition) this.pendingAlerts.push(a);
+    if (this.pendingAlerts.length && !this.alertFlush) this.alertFlush = setImmediate(() => this.flushAlertsQuietly());
     const s = engine.stats();
     this.d.metrics.windowKeys.set(s.groupKeys);
+  }
+
+  /** Store the queued alerts now; throws (keeping them queued) when the store write fails. */
+  private flushAlerts(): void {
+    if (this.alertFlush) clearImmediate(this.alertFlush);
+    this.alertFlush = null;
+    if (!this.pendingAlerts.length) return;
+    const alerts = this.pendingAlerts;
+    this.pendingAlerts = [];
+    try {
+      this.d.store.saveAlerts(alerts);
+    } catch (err) {
+      this.pendingAlerts = alerts.concat(this.pendingAlerts);
+      throw err;
+    }
+  }
+
+  private flushAlertsQuietly(): void {
+    try {
+      this.flushAlerts();
+    } catch (err) {
+      // kept queued: the next flush retries, and no restart point is saved past them meanwhile
+      this.log.error({ err: { message: (err as Error).message } }, 'storing alerts failed; retrying with the next batch');
+    }
   }
 
   /** The newest restart point of a partition: the local SQLite row or the state topic (another worker's). */
@@ -448,12 +489,13 @@ export class KafkaWorker {
 
   private snapshot(p: RulePartition): void {
     if (!p.engine) return;
+    this.flushAlerts();
     const snap = p.engine.snapshot();
     const row: RestartPoint = { nextOffset: p.nextOffset.toString(), rulesetHash: snap.rulesetHash, snapshot: JSON.stringify(snap.state) };
     // alerts up to nextOffset are already stored (saveAlerts is synchronous), so this row is a valid restart point
     this.state.save({ topic: this.topics.rules, partition: p.partition, ...row });
     p.batchesSinceSnapshot = 0;
-    p.lastSnapshotAt = this.now();
+    p.lastSnapshotAt = this.lastSnapshotAt = this.now();
     this.publishState(p.partition, row);
   }
 
@@ -534,6 +576,7 @@ export class KafkaWorker {
     await this.ingestConsumer?.stop().catch(() => undefined);
     await this.ruleConsumer?.stop().catch(() => undefined);
     await this.stateConsumer?.stop().catch(() => undefined);
+    this.flushAlertsQuietly();
     for (const p of this.parts.values()) {
       await p.busy;
       try {
