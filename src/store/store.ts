@@ -315,8 +315,10 @@ export class Store implements AlertSink, RejectSink {
   // Filtered list queries vary only by which filters are present (a few dozen shapes), so
   // their compiled statements are kept instead of re-preparing on every request.
   private readonly dynamic = new Map<string, Database.Statement>();
+  private readonly dynamicRaw = new Map<string, Database.Statement>();
   private readonly alertCache = new AlertReadCache(5000);
   private readonly totalChanges: Database.Statement<[], number>;
+  private readonly readTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly dataVersion: Database.Statement<[], number>;
   /** total_changes() after the Store's own last write, and data_version when last checked */
   private knownChanges = -1;
@@ -332,6 +334,7 @@ export class Store implements AlertSink, RejectSink {
     this.st = this.prepare();
     this.totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.readTx = db.transaction((fn: () => unknown) => fn());
   }
 
   /** Clears the parsed-alert cache when anything but the Store's own accounted writes changed the file. */
@@ -343,6 +346,17 @@ export class Store implements AlertSink, RejectSink {
       this.knownDataVersion = dv;
       this.knownChanges = tc;
     }
+  }
+
+  /** `cached`, returning rows as arrays (fewer allocations for narrow, many-row reads) */
+  private cachedRaw<R extends unknown[]>(sql: string): Database.Statement<unknown[], R> {
+    let st = this.dynamicRaw.get(sql);
+    if (!st) {
+      if (this.dynamicRaw.size > 500) this.dynamicRaw.clear();
+      st = this.db.prepare(sql).raw(true);
+      this.dynamicRaw.set(sql, st);
+    }
+    return st as Database.Statement<unknown[], R>;
   }
 
   private cached<R>(sql: string): Database.Statement<unknown[], R> {
@@ -360,6 +374,8 @@ export class Store implements AlertSink, RejectSink {
     return {
       alertById: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id = ?'),
       alertsByIds: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id IN (SELECT value FROM json_each(?))'),
+      // raw rows (arrays): a page reads 100 of these per request
+      feedChanges: db.prepare<[number, number], [number, string, string]>('SELECT seq, change, alert_id FROM alert_changes WHERE seq > ? ORDER BY seq LIMIT ?').raw(true),
       insertAlert: db.prepare(
         `INSERT INTO alerts (id, rule_id, rule_name, rule_title, level, group_json, count, first_seen, last_seen,
            evidence_json, proposed_json, status, created_at, updated_at)
@@ -640,23 +656,21 @@ export class Store implements AlertSink, RejectSink {
     }
     const sql = `SELECT pk, id FROM alerts ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY pk DESC LIMIT ?`;
     return this.readSnapshot(() => {
-      const rows = this.cached<{ pk: number; id: string }>(sql).all(...params, limit + 1);
+      const rows = this.cachedRaw<[number, string]>(sql).all(...params, limit + 1);
       const more = rows.length > limit;
       const page = rows.slice(0, limit);
-      const alerts = this.alertsById(page.map((r) => r.id));
+      const alerts = this.alertsById(page.map((r) => r[1]));
       // (pk, id) and the full rows are read in one snapshot, so every listed row is there
-      return { items: alerts as StoredAlert[], next_cursor: more ? encodeCursor({ pk: page[page.length - 1].pk }) : null };
+      return { items: alerts as StoredAlert[], next_cursor: more ? encodeCursor({ pk: page[page.length - 1][0] }) : null };
     });
   }
 
   /** Alert changes after `afterSeq`, oldest first, each with the alert's current state. */
   alertFeed(afterSeq: number, limit: number): FeedItem[] {
     return this.readSnapshot(() => {
-      const changes = this.cached<{ seq: number; change: string; alert_id: string }>(
-        'SELECT seq, change, alert_id FROM alert_changes WHERE seq > ? ORDER BY seq LIMIT ?',
-      ).all(afterSeq, limit);
-      const alerts = this.alertsById(changes.map((c) => c.alert_id));
-      if (alerts.every((a) => a !== undefined)) return changes.map((c, i) => ({ seq: c.seq, change: c.change as AlertChangeKind, alert: alerts[i]! }));
+      const changes = this.st.feedChanges.all(afterSeq, limit);
+      const alerts = this.alertsById(changes.map((c) => c[2]));
+      if (alerts.every((a) => a !== undefined)) return changes.map((c, i) => ({ seq: c[0], change: c[1] as AlertChangeKind, alert: alerts[i]! }));
       // A change whose alert row is gone (deleted by another process without its changes): the
       // join skips it and still fills the page, as the feed always has.
       const rows = this.cached<AlertRow & { seq: number; change: string }>(
@@ -681,7 +695,7 @@ export class Store implements AlertSink, RejectSink {
         this.readCacheUsable = true;
       }
     }
-    return this.db.transaction(fn).deferred();
+    return this.readTx.deferred(fn) as T;
   }
 
   /** Parsed alerts for `ids` (same order; undefined where no row has the id): cached ones, the rest in one query. */

@@ -181,12 +181,12 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
     return pageJson;
   };
 
-  /** The page body from the cache, or built (JSON text) and kept. */
-  function cachedJson(reply: FastifyReply, key: string, build: () => string): FastifyReply {
+  /** The page body from the cache, or built (UTF-8 JSON) and kept. */
+  function cachedJson(reply: FastifyReply, key: string, build: () => Buffer): FastifyReply {
     const version = pages.version();
     let body = pages.get(key, version);
     if (body === null) {
-      body = Buffer.from(build());
+      body = build();
       pages.set(key, version, body);
     }
     return reply.type(JSON_TYPE).send(body);
