@@ -63,6 +63,35 @@ const optStrArray = (v: unknown, itemMax: number) => {
   return true;
 };
 
+/**
+ * A plain dotted quad as IPV4 accepts it (four octets 0-255, no leading zeros), checked
+ * without a regex because nearly every event carries one; anything else takes the regexes.
+ */
+export function isDottedQuad(s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  let leadingZero = false;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || dots === 3) return false;
+      dots++;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 0) leadingZero = c === 48;
+      else if (leadingZero) return false;
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 48);
+      if (value > 255) return false;
+    } else return false;
+  }
+  return dots === 3 && digits > 0;
+}
+
 /** True only when eventSchema would accept `e` too. */
 export function fastAccepts(e: unknown): boolean {
   if (!isObj(e)) return false;
@@ -72,7 +101,7 @@ export function fastAccepts(e: unknown): boolean {
   const src = e.source;
   if (src !== undefined) {
     if (!isObj(src)) return false;
-    if (src.ip !== undefined && !(typeof src.ip === 'string' && (IPV4.test(src.ip) || IPV6.test(src.ip)))) return false;
+    if (src.ip !== undefined && !(typeof src.ip === 'string' && (isDottedQuad(src.ip) || IPV4.test(src.ip) || IPV6.test(src.ip)))) return false;
     if (!optStr(src.user_agent, MAX_STR)) return false;
   }
   const h = e.http;

@@ -6,6 +6,8 @@ import { templateRoute } from '../../src/events/adapters/http-facts.js';
 import { compact } from '../../src/events/adapters/adapter-types.js';
 import { normaliseTime } from '../../src/events/event-time.js';
 import { timeLocalToRfc3339 } from '../../src/events/adapters/nginx-adapter.js';
+import { isDottedQuad } from '../../src/events/event-validate.js';
+import { z } from 'zod';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX_ID_RE = /^(?=.*\d)[0-9a-f]{16,}$/i;
@@ -88,5 +90,26 @@ describe('one-entry time caches', () => {
     const inputs = ['10/Oct/2000:13:55:36 -0700', '10/Oct/2000:13:55:36 -0700', '10/Foo/2000:13:55:36 -0700', '10/Foo/2000:13:55:36 -0700', '', '10/Oct/2000:13:55:36 -0700'];
     const expected = ['2000-10-10T13:55:36-07:00', '2000-10-10T13:55:36-07:00', undefined, undefined, undefined, '2000-10-10T13:55:36-07:00'];
     expect(inputs.map((s) => timeLocalToRfc3339(s))).toEqual(expected);
+  });
+});
+
+describe('dotted-quad fast path of the contract check', () => {
+  const IPV4 = z.regexes.ipv4;
+  it('accepts only what the zod IPv4 regex accepts, and every plain IPv4 address', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '010', '255', '256', '1000', '', 'a', ' 1', '1 '));
+    fc.assert(
+      fc.property(fc.array(octet, { minLength: 1, maxLength: 5 }), fc.constantFrom('.', '.', '.', ':', '..'), (parts, sep) => {
+        const s = parts.join(sep);
+        expect(isDottedQuad(s)).toBe(IPV4.test(s));
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(fc.property(fc.ipV4(), (ip) => {
+      expect(isDottedQuad(ip)).toBe(true);
+    }), { numRuns: 2000 });
+    fc.assert(fc.property(fc.string({ maxLength: 16 }), (s) => {
+      expect(!isDottedQuad(s) || IPV4.test(s)).toBe(true);
+    }), { numRuns: 5000 });
+    for (const s of ['1.2.3.4\n', '1.2.3.4.', '.1.2.3', '1.2.3', '0.0.0.0', '255.255.255.255', '::ffff:1.2.3.4']) expect(isDottedQuad(s)).toBe(IPV4.test(s));
   });
 });
