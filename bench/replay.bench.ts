@@ -6,8 +6,8 @@
 //  - in-process: ingestor → engine → in-memory sink, and → the real SQLite store, as events/s
 //    next to bare JSON.parse of the same lines, interleaved chunk by chunk (aim: ratio ≥ 0.5);
 //  - end to end: `bin/authwatch.js replay FILE` executed as a command, the way users start it
-//    (shebang: plain node on the compiled dist/, with its GC flag; dist/ is built first when
-//    it is not a build of the current src/), alerts to stdout, against a process that only
+//    (plain node on the compiled dist/; dist/ is built first when it is not a build of the
+//    current src/), alerts to stdout, against a process that only
 //    reads the same file and JSON.parses each line (bench/lib/bare-parse.mjs: plain node on
 //    plain JS, so both pay the same start-up); peak RSS of both.
 //    Until this round both ran through tsx (the CLI compiled src/ at every start, ~1.3 s): the

@@ -74,8 +74,8 @@ done
 # -- 5. authwatch: oauth-401-burst alone, through the real CLI --------------------------------
 RULES=$(mktemp -d /tmp/aw-bench-peer-rules.XXXXXX)
 cp "$ROOT/rules/stable/oauth-401-burst.yml" "$RULES/"
-# started as users start it: the command itself (shebang: plain node on the compiled dist/ with
-# its GC flag). npm install builds dist/; a checkout under edit may not have a current one.
+# started as users start it: the command itself (plain node on the compiled dist/). npm install
+# builds dist/; a checkout under edit may not have a current one.
 if ! node --input-type=module -e "import { distIsFresh } from '$ROOT/bin/dist-freshness.js'; process.exit(distIsFresh('$ROOT') ? 0 : 1)"; then
   log "dist/ missing or older than src/: building it"
   node "$ROOT/scripts/build.js" --prepare >&2
