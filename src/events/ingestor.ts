@@ -12,10 +12,10 @@ import { normaliseTime } from './event-time.js';
 import { deriveEventId } from './event-id.js';
 import { isObj, type AdapterContext, type AdapterFormat, type AdapterResult, type Obj } from './adapters/adapter-types.js';
 import { adaptAuthwatch } from './adapters/authwatch-adapter.js';
-import { adaptNginxJson, adaptNginxLine } from './adapters/nginx-adapter.js';
+import { adaptNginxJson, adaptNginxLine, matchNginxCombined } from './adapters/nginx-adapter.js';
 import { adaptEnvoy } from './adapters/envoy-adapter.js';
 import { adaptKong } from './adapters/kong-adapter.js';
-import { detectObjectFormat, detectTextFormat } from './adapters/detect.js';
+import { detectObjectFormat } from './adapters/detect.js';
 
 export interface IngestorOptions {
   fingerprintSecret: Buffer;
@@ -155,10 +155,12 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     let i = 0;
     while (i < line.length && (line[i] === ' ' || line[i] === '\t')) i++;
     const first = line[i];
-    const isText = first !== '{' && (opts.inputFormat === 'nginx' || (opts.inputFormat === 'auto' && detectTextFormat(line) !== undefined));
+    // auto-detection and the adapter share one exec of the combined-format regex
+    const match = first !== '{' && (opts.inputFormat === 'nginx' || opts.inputFormat === 'auto') ? matchNginxCombined(line) : null;
+    const isText = first !== '{' && (opts.inputFormat === 'nginx' || (opts.inputFormat === 'auto' && match !== null));
     if (isText) {
       lastFormat = 'nginx';
-      const r = adaptNginxLine(line, ctx.nginx);
+      const r = adaptNginxLine(line, ctx.nginx, match);
       if (!r.ok) throw new Reject('adapter_error', `nginx: ${r.message}`, rawForRejection(line));
       return { event: finish(r.event), format: 'nginx' };
     }

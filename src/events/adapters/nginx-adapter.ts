@@ -94,8 +94,14 @@ function buildEvent(f: NginxFacts, ctx: AdapterContext): AdapterResult {
   return { ok: true, event };
 }
 
-export function adaptNginxLine(line: string, ctx: AdapterContext): AdapterResult {
-  const m = COMBINED_RE.exec(line);
+/** The combined-format match of a line, or null (for callers that detect and adapt with one exec). */
+export function matchNginxCombined(line: string): RegExpExecArray | null {
+  return COMBINED_RE.exec(line);
+}
+
+/** `match`: the line's matchNginxCombined result when the caller already has it. */
+export function adaptNginxLine(line: string, ctx: AdapterContext, match?: RegExpExecArray | null): AdapterResult {
+  const m = match === undefined ? COMBINED_RE.exec(line) : match;
   if (!m) return { ok: false, message: 'not an NGINX combined log line ($remote_addr - $remote_user [$time_local] "$request" $status ...)' };
   const time = timeLocalToRfc3339(m[3]);
   if (!time) return { ok: false, message: 'time_local: not dd/Mon/yyyy:HH:mm:ss +zzzz' };
