@@ -4,7 +4,10 @@
 //      messages; events/s from first message to last event stored, side by side;
 //   2. detection latency at ~70% of the worker's measured rate: events produced live with
 //      event time = produce time; for every new alert, (alert stored) − (event time of the event
-//      that made it fire, i.e. its last_seen); p50/p99.
+//      that made it fire, i.e. its last_seen); p50/p99 over the alerts whose last event came after
+//      a warm-up of 3 s (the first seconds measure the worker's start: group joins, partition
+//      restores); the p99 over all alerts, start-up included (the figure before the warm-up was
+//      introduced), is reported too. Also: worker and broker CPU per event in phase 1.
 //
 //   npx tsx bench/kafka.bench.ts [--events N] [--seconds S] [--lateness D] [--rule-partitions P]
 //
@@ -37,6 +40,8 @@ const RULE_PARTITIONS = Number(values['rule-partitions'] ?? 6);
 const N = Number(values.events ?? (quick ? 5_000 : 100_000));
 const LIVE_SECONDS = Number(values.seconds ?? (quick ? 4 : 20));
 const LATENESS = values.lateness ?? '100ms';
+/** live seconds whose alerts are left out of the latency figures: the worker's groups are still joining and restoring */
+const WARMUP_S = Math.min(3, LIVE_SECONDS / 4);
 const PARTITIONS = 3;
 const ROOT = resolve(import.meta.dirname, '..');
 const log = (s: string) => process.stderr.write(`[kafka.bench] ${s}\n`);
@@ -175,15 +180,23 @@ async function main(): Promise<void> {
   m = createMetrics();
   store = openStore(join(dir, 'live.db'));
   const latencies: number[] = [];
+  const steady: number[] = [];
+  let warmEnd = Infinity;
   store.onAlertsChanged((_tx, changes) => {
     const now = Date.now();
-    for (const c of changes) if (c.isNew) latencies.push(now - Date.parse(c.alert.last_seen));
+    for (const c of changes) {
+      if (!c.isNew) continue;
+      const lastSeen = Date.parse(c.alert.last_seen);
+      latencies.push(now - lastSeen);
+      if (lastSeen >= warmEnd) steady.push(now - lastSeen);
+    }
   });
   handle = await startKafka({ config: mkConfig(liveTopic, `${name}.live`), store, metrics: m, logger });
   await sleep(1000);
   log(`producing live at ${rate} events/s for ${LIVE_SECONDS} s`);
   const gen = authwatchLines(rate * LIVE_SECONDS + 1000, { seed: 11, eventsPerSecond: rate, burstEvery: Math.max(200, Math.round(rate / 4)) });
   const start = Date.now();
+  warmEnd = start + WARMUP_S * 1000;
   let sent = 0;
   while (Date.now() - start < LIVE_SECONDS * 1000) {
     const due = Math.floor(((Date.now() - start) / 1000) * rate);
@@ -219,11 +232,16 @@ async function main(): Promise<void> {
   figures.push({ metric: 'worker CPU per event (throughput phase)', value: Math.round(cpuUs / N), unit: 'µs/event', note: 'user + system of the worker process' });
   if (brokerUsPerEvent !== null) figures.push({ metric: 'broker CPU per event (throughput phase)', value: Math.round(brokerUsPerEvent), unit: 'µs/event', note: 'the scripts/kafka.sh broker on the same machine' });
   const notMeasured: BenchResult['notMeasured'] = [];
-  if (latencies.length >= 5) {
-    figures.push({ metric: 'detection latency p50', value: percentile(latencies, 50), unit: 'ms', note: `${latencies.length} alerts at ${rate} events/s, lateness ${LATENESS}` });
-    figures.push({ metric: 'detection latency p99', value: percentile(latencies, 99), unit: 'ms', aim: '≤ 100 ms', note: `includes allowed lateness ${LATENESS}` });
+  if (steady.length >= 5) {
+    const note = `${steady.length} alerts at ${rate} events/s after a ${WARMUP_S} s warm-up, lateness ${LATENESS}`;
+    figures.push({ metric: 'detection latency p50', value: percentile(steady, 50), unit: 'ms', note });
+    figures.push({ metric: 'detection latency p99', value: percentile(steady, 99), unit: 'ms', aim: '≤ 100 ms', note: `includes allowed lateness ${LATENESS}; ${note}` });
   } else {
-    notMeasured.push({ metric: 'detection latency p99', reason: `only ${latencies.length} alerts were raised during the live phase` });
+    notMeasured.push({ metric: 'detection latency p99', reason: `only ${steady.length} alerts were raised after the warm-up` });
+  }
+  if (latencies.length >= 5) {
+    // the figure as measured before the warm-up existed: it includes the worker's start (group joins, restores)
+    figures.push({ metric: 'detection latency p99 incl. start-up', value: percentile(latencies, 99), unit: 'ms', note: `${latencies.length} alerts, from the first live second` });
   }
   const mf = machineFacts(ROOT);
   log(`${mf.cpuModel}, ${mf.cores} cores, Node ${mf.node}, load ${mf.loadAvg.join('/')}; live alerts ${latencies.length}`);

@@ -238,6 +238,7 @@ export async function readTopic(brokers: string[], topic: string, opts: { transa
 export function forwardedCopies(records: readonly ReadMessage[]): Array<{ at: string; partition: number; line: string }> {
   return records.flatMap((r) => {
     const lines = bundleLines(Buffer.from(r.value, 'utf8'));
+    if (!lines.length) return []; // a watermark-only record
     const offsets = r.headers[BUNDLE_HEADER.sourceOffsets].split(',');
     if (lines.length !== offsets.length) throw new Error(`bundle at ${r.partition}:${r.offset} has ${lines.length} lines and ${offsets.length} offsets`);
     return lines.map((line, i) => ({ at: `${r.headers[BUNDLE_HEADER.sourcePartition]}:${offsets[i]}`, partition: r.partition, line }));
