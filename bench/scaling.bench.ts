@@ -3,6 +3,11 @@
 // against the engine's group-key cap. Every throughput figure sits beside bare JSON.parse of
 // the same lines in the same run; cost per event should stay flat.
 //
+// Rule counts are measured two ways: "N rules loaded" (the original figure) copies the default
+// pack with new names and thresholds (so 200 rules are ~7 copies of each rule; the engine shares
+// matching and windows between copies), and "N distinct rules loaded" writes N different narrow
+// rules (route/result/observer, IdP client), as a large real pack would be.
+//
 //   node --import tsx bench/scaling.bench.ts [--full] [--quick] [--rules DIR]
 //
 // Default: sizes 1e5, 1e6; rule counts 10, 50, 200 at 1e5 events; 1e6 group keys; a flood of
@@ -17,7 +22,7 @@ import { runInNewContext } from 'node:vm';
 import { authwatchLines, ipv4, BASE_TIME_MS } from './lib/datagen.js';
 import { buildPipeline } from './lib/authwatch.js';
 import { chunksOf, jsonParseBaseline, rate, runChunked } from './lib/measure.js';
-import { writeRuleVariants } from './lib/rule-variants.js';
+import { writeDistinctRules, writeRuleVariants } from './lib/rule-variants.js';
 import { figureWithBaseline, reportResult, type Figure } from './lib/result.js';
 
 setFlagsFromString('--expose-gc');
@@ -82,6 +87,11 @@ try {
     const dir = join(tmp, `r${count}`);
     const written = writeRuleVariants(values.rules, dir, count);
     await throughput(`events/s with ${written} rules loaded`, dir, RULES_EVENTS);
+  }
+  for (const count of RULE_COUNTS) {
+    const dir = join(tmp, `d${count}`);
+    const written = writeDistinctRules(dir, count);
+    await throughput(`events/s with ${written} distinct rules loaded`, dir, RULES_EVENTS);
   }
 } catch (e) {
   notMeasured.push({ metric: 'events/s by rule count', reason: (e as Error).message });

@@ -76,3 +76,56 @@ export function writeRuleVariants(rulesDir: string, dir: string, count: number):
   }
   return written;
 }
+
+// ---- distinct rules ------------------------------------------------------------------------
+// A large real pack is mostly distinct rules, each narrow: this route with that failure, this
+// IdP client's errors. writeDistinctRules makes N such rules over the value space of
+// datagen.authwatchLines (routes, auth results, observers, IdP clients), so every rule is a
+// different selection (no sharing between them) and most events match only a few rules.
+
+const ROUTES = ['/api/v1/orders/{id}', '/api/v1/orders', '/api/v1/customers/{id}', '/api/v1/catalog', '/api/v1/catalog/{sku}', '/api/v1/payments', '/api/v1/reports/{id}', '/api/v1/sessions/{id}'];
+const RESULTS = ['missing_token', 'expired', 'bad_signature', 'malformed_token', 'unknown_kid', 'wrong_issuer', 'wrong_audience', 'insufficient_scope', 'revoked', 'ok'];
+const OBSERVERS = ['edge-eu-1', 'edge-eu-2', 'edge-us-1', 'edge-us-2'];
+
+function distinctDocs(k: number, kind = k & 3): Record<string, unknown>[] {
+  const id = (s: string) => uuidFrom(`distinct-${k}-${s}`);
+  const combo = k >> 2; // the k-th combination of route and result; each kind its own observer
+  const route = ROUTES[combo % ROUTES.length];
+  const result = RESULTS[Math.floor(combo / ROUTES.length) % RESULTS.length];
+  const observer = OBSERVERS[(Math.floor(combo / (ROUTES.length * RESULTS.length)) + kind) % OBSERVERS.length];
+  const base = { description: 'generated distinct rule (benchmark)', status: 'stable' };
+  switch (kind) {
+    case 0: // one alert per source and route/result/observer
+      return [{ ...base, title: `route ${route} ${result} at ${observer}`, id: id('d'), name: `distinct-${k}`, level: 'low',
+        detection: { sel: { 'http.route': route, 'auth.result': result, 'observer.name': observer }, condition: 'sel' },
+        authwatch: { group_by: ['source.ip'] } }];
+    case 1: // a burst of one failure on one route, per source
+    case 2: {
+      const name = `distinct-${k}-base`;
+      return [
+        { ...base, title: `base ${k}`, id: id('b'), name, level: 'low',
+          detection: { sel: { 'http.route': route, 'auth.result': result, 'observer.name': observer }, condition: 'sel' } },
+        { ...base, title: `burst ${route} ${result} at ${observer}`, id: id('c'), name: `distinct-${k}`, level: 'medium',
+          correlation: { type: k & 1 ? 'event_count' : 'value_count', rules: [name], 'group-by': k & 1 ? ['source.ip'] : ['token.fp'], timespan: '1m',
+            condition: k & 1 ? { gte: 5 + (k % 7) } : { field: 'source.ip', gte: 3 } } },
+      ];
+    }
+    default: // one IdP client's failed client authentications, per source
+      return [{ ...base, title: `client app-${combo % 200} failing`, id: id('i'), name: `distinct-${k}`, level: 'medium',
+        detection: { sel: { 'idp.client_id': `app-${combo % 200}`, 'idp.error': 'invalid_client' }, condition: 'sel' },
+        authwatch: { group_by: ['source.ip'] } }];
+  }
+}
+
+/** Writes exactly `count` distinct rules (YAML documents) into dir; returns the number written. */
+export function writeDistinctRules(dir: string, count: number): number {
+  mkdirSync(dir, { recursive: true });
+  let written = 0;
+  for (let k = 0; written < count; k++) {
+    let docs = distinctDocs(k);
+    if (docs.length > count - written) docs = distinctDocs(k, 0); // a one-document kind fits
+    writeFileSync(join(dir, `distinct-${k}.yml`), docs.map((d) => YAML.stringify(d)).join('---\n'));
+    written += docs.length;
+  }
+  return written;
+}
