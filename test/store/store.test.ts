@@ -210,6 +210,39 @@ describe('store: alerts', () => {
     expect(s.getAlert(b.id)).toBeNull();
     expect(s.alertFeed(0, 100)).toHaveLength(1);
   });
+
+  it('list and feed never serve a parsed alert from a rolled-back write, nor a stale one after raw SQL', () => {
+    const s = open();
+    const a = makeAlert();
+    s.saveAlerts([a]);
+    expect(s.listAlerts({}, 10).items[0].count).toBe(5); // now held by the parsed-alert cache
+    // A listener that reads the list inside the write, then aborts it: what it read was uncommitted.
+    let readInside = -1;
+    const off = s.onAlertsChanged(() => {
+      readInside = s.listAlerts({}, 10).items[0].count;
+      throw new Error('abort');
+    });
+    expect(() => s.saveAlerts([{ ...a, count: 77, last_seen: '2026-11-26T00:02:00.000Z' }])).toThrow('abort');
+    off();
+    expect(readInside).toBe(77);
+    expect(s.listAlerts({}, 10).items[0].count).toBe(5);
+    expect(s.alertFeed(0, 10)[0].alert.count).toBe(5);
+    // the same from a caller's own transaction around the store's write and a read, rolled back
+    expect(() =>
+      s.db.transaction(() => {
+        s.saveAlerts([{ ...a, count: 88, last_seen: '2026-11-26T00:03:00.000Z' }]);
+        expect(s.listAlerts({}, 10).items[0].count).toBe(88);
+        expect(s.alertFeed(0, 10)[0].alert.count).toBe(88);
+        throw new Error('caller aborts');
+      })(),
+    ).toThrow('caller aborts');
+    expect(s.listAlerts({}, 10).items[0].count).toBe(5);
+    expect(s.alertFeed(0, 10)[0].alert.count).toBe(5);
+    // raw SQL on the store's own connection (no store method): seen by the next read
+    s.db.prepare('UPDATE alerts SET count = 9 WHERE id = ?').run(a.id);
+    expect(s.alertFeed(0, 10)[0].alert.count).toBe(9);
+    expect(s.listAlerts({}, 10).items[0].count).toBe(9);
+  });
 });
 
 describe('store: actions', () => {
