@@ -24,8 +24,8 @@ export function sourceFingerprint(root) {
   };
   const walk = (rel) => {
     entry(rel);
-    const names = readdirSync(root + '/' + rel, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const e of names) {
+    // readdir order is stable while a directory is unchanged (and a change makes it stale anyway)
+    for (const e of readdirSync(root + '/' + rel, { withFileTypes: true })) {
       if (e.isDirectory()) walk(rel + '/' + e.name);
       else entry(rel + '/' + e.name);
     }
