@@ -22,6 +22,7 @@ import { chunksOf, jsonParseBaseline, rate, runChunked } from './lib/measure.js'
 import { ensureFile } from './lib/files.js';
 import { ensureDistBuilt, runCli, startupMs } from './lib/cli-run.js';
 import { figureWithBaseline, reportResult, type Figure } from './lib/result.js';
+import { distIsFresh } from '../bin/dist-freshness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -115,6 +116,8 @@ if (CLI_N > 0) {
         { note: `median of 7 runs; ${startUp}` },
       ),
     );
+    // src/ edited while the CLI ran (a shared checkout) sends bin/authwatch.js back to tsx
+    if (!distIsFresh(ROOT)) conditions['cli start-up'] = `${startUp}, but src/ changed during the runs: some ran through tsx`;
   } catch (e) {
     notMeasured.push({ metric, reason: (e as Error).message });
     log(`${metric}: not measured: ${(e as Error).message}`);

@@ -84,6 +84,8 @@ log "authwatch replay --input-format nginx (oauth-401-burst only)"
 $T "$OUT/authwatch-time.txt" "$ROOT/bin/authwatch.js" replay --input-format nginx --rules "$RULES" "$LOG" >"$OUT/authwatch-alerts.ndjson" 2>"$OUT/authwatch.err" \
   || echo "authwatch replay failed: $(tail -3 "$OUT/authwatch.err" | tr '\n' ' ')" >"$OUT/authwatch.failed"
 rm -rf "$RULES"
+node --input-type=module -e "import { distIsFresh } from '$ROOT/bin/dist-freshness.js'; process.exit(distIsFresh('$ROOT') ? 0 : 1)" \
+  || log "WARNING: src/ changed during the authwatch run: it may have run through tsx (slower start-up)"
 
 # -- 6. score and tabulate ------------------------------------------------------------------
 node --import tsx "$HERE/compare.ts" "$OUT"
