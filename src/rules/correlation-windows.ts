@@ -1,7 +1,11 @@
 // Sliding-window state of one correlation rule, one slot per group key. Kept compact because a
 // flood of unique keys (one event each) is the normal attack shape: such a slot is a Map entry
-// plus a few typed-array cells; only keys with two or more events get a JS object (`Overflow`).
-// Slots sit in a least-recently-updated list so expiry and capacity eviction pop from its head.
+// plus a few array cells; only keys with two or more events get a JS object (`Overflow`).
+// Slots sit in a ring in insertion order, so expiry and capacity eviction pop from its head. An
+// update only marks its slot `moved` (no list surgery per event); a moved slot reaching the head
+// is moved to the tail then. So the head is the least recently updated key up to that laziness:
+// exact for expiry (a slot is evicted only once its newest event left the window), approximate
+// for capacity eviction (a key updated after insertion may outlive one updated slightly later).
 
 /** Per-key state once a key has more than one event (or for value_count/temporal rules). */
 export interface Overflow {
@@ -28,6 +32,8 @@ export interface SlotSnapshot {
   last: number;
   id0?: string;
   o?: Omit<Overflow, 'vm'> & { vm?: [string, number][] };
+  /** updated since it took its ring position (absent: not) */
+  m?: 1;
 }
 
 const NONE = -1;
@@ -39,12 +45,10 @@ export class CorrelationWindows {
   private ext: (string | Overflow | undefined)[] = new Array(16).fill(undefined);
   /** newest event time per slot (for a single-event slot: its event's time) */
   last = new Float64Array(16);
-  private prev = new Int32Array(16);
-  private next = new Int32Array(16);
-  private free: number[] = [];
-  private used = 0;
-  head = NONE;
-  private tail = NONE;
+  /** per slot: updated since it took its ring position */
+  private moved = new Uint8Array(16);
+  private qh = 0; // ring index of the head (oldest)
+  private qn = 0;
 
   constructor(readonly timespanMs: number) {}
 
@@ -53,42 +57,41 @@ export class CorrelationWindows {
   }
 
   private grow(): void {
-    const n = this.last.length * 2;
+    const cap = this.last.length;
+    const n = cap * 2;
     const f = new Float64Array(n);
     f.set(this.last);
     this.last = f;
-    const p = new Int32Array(n);
-    p.set(this.prev);
-    this.prev = p;
-    const x = new Int32Array(n);
-    x.set(this.next);
-    this.next = x;
-    // the key and ext arrays grow with the typed arrays (doubling, same capacity), not by 1.5x
+    const mv = new Uint8Array(n);
+    mv.set(this.moved);
+    this.moved = mv;
     const k: (string | undefined)[] = new Array(n).fill(undefined);
     const e: (string | Overflow | undefined)[] = new Array(n).fill(undefined);
-    for (let i = 0; i < this.used; i++) {
+    for (let i = 0; i < cap; i++) {
       k[i] = this.keys[i];
       e[i] = this.ext[i];
     }
     this.keys = k;
     this.ext = e;
+    // the ring is full: its wrapped part [0, qh) moves behind the rest, to [cap, cap + qh)
+    for (let i = 0; i < this.qh; i++) this.place(cap + i, i, this.moved[i]);
   }
 
-  private unlink(s: number): void {
-    const p = this.prev[s];
-    const n = this.next[s];
-    if (p === NONE) this.head = n;
-    else this.next[p] = n;
-    if (n === NONE) this.tail = p;
-    else this.prev[n] = p;
+  /** Move slot `from` (live) to the free slot `to`. */
+  private place(to: number, from: number, moved: number): void {
+    const key = this.keys[from]!;
+    this.keys[to] = key;
+    this.ext[to] = this.ext[from];
+    this.last[to] = this.last[from];
+    this.moved[to] = moved;
+    this.keys[from] = undefined;
+    this.ext[from] = undefined;
+    this.map.set(key, to);
   }
 
-  private append(s: number): void {
-    this.prev[s] = this.tail;
-    this.next[s] = NONE;
-    if (this.tail === NONE) this.head = s;
-    else this.next[this.tail] = s;
-    this.tail = s;
+  private tailIndex(): number {
+    const i = this.qh + this.qn;
+    return i >= this.last.length ? i - this.last.length : i;
   }
 
   /** The slot for key, or -1. */
@@ -98,43 +101,59 @@ export class CorrelationWindows {
   }
 
   create(key: string, t: number, id: string): number {
-    let s = this.free.pop();
-    if (s === undefined) {
-      if (this.used === this.last.length) this.grow();
-      s = this.used++;
-    }
+    if (this.qn === this.last.length) this.grow();
+    const s = this.tailIndex();
+    this.qn++;
     this.map.set(key, s);
     this.keys[s] = key;
     this.last[s] = t;
     this.ext[s] = id;
-    this.append(s);
+    this.moved[s] = 0;
     return s;
   }
 
-  /** Mark a slot updated at t (moves it to the list tail). */
+  /** Mark a slot updated at t. */
   touch(s: number, t: number): void {
     if (t > this.last[s]) this.last[s] = t;
-    if (this.tail !== s) {
-      this.unlink(s);
-      this.append(s);
-    }
+    this.moved[s] = 1;
   }
 
-  evict(s: number): void {
-    this.unlink(s);
+  /** Move a moved head to the tail (its place by update order). */
+  private requeue(): void {
+    const s = this.qh;
+    this.qh = s + 1 === this.last.length ? 0 : s + 1;
+    this.qn--;
+    this.place(this.tailIndex(), s, 0);
+    this.qn++;
+  }
+
+  /** The least recently updated slot (up to the laziness above), or -1. */
+  oldest(): number {
+    while (this.qn > 0 && this.moved[this.qh] === 1) this.requeue();
+    return this.qn > 0 ? this.qh : NONE;
+  }
+
+  /** Evict the head slot. */
+  evictOldest(): void {
+    const s = this.qh;
     this.map.delete(this.keys[s]!);
     this.keys[s] = undefined;
     this.ext[s] = undefined;
-    this.free.push(s);
+    this.qh = s + 1 === this.last.length ? 0 : s + 1;
+    this.qn--;
   }
 
   /** Evict slots whose newest event left the window; returns how many. Amortised O(1) per event. */
   expire(now: number): number {
     const limit = now - this.timespanMs;
     let n = 0;
-    while (this.head !== NONE && this.last[this.head] <= limit) {
-      this.evict(this.head);
-      n++;
+    while (this.qn > 0) {
+      const s = this.qh;
+      if (this.last[s] <= limit) {
+        this.evictOldest();
+        n++;
+      } else if (this.moved[s] === 1) this.requeue();
+      else break;
     }
     return n;
   }
@@ -153,12 +172,14 @@ export class CorrelationWindows {
 
   snapshot(): SlotSnapshot[] {
     const out: SlotSnapshot[] = [];
-    for (let s = this.head; s !== NONE; s = this.next[s]) {
+    const cap = this.last.length;
+    for (let k = 0, s = this.qh; k < this.qn; k++, s = s + 1 === cap ? 0 : s + 1) {
       const o = this.ext[s];
+      const m: { m?: 1 } = this.moved[s] === 1 ? { m: 1 } : {};
       if (typeof o === 'object') {
         const { vm, ...rest } = o;
-        out.push({ k: this.keys[s]!, last: this.last[s], o: { ...rest, t: o.t.slice(o.s), s: 0, ...(vm ? { vm: [...vm] } : {}) } });
-      } else out.push({ k: this.keys[s]!, last: this.last[s], id0: o });
+        out.push({ k: this.keys[s]!, last: this.last[s], o: { ...rest, t: o.t.slice(o.s), s: 0, ...(vm ? { vm: [...vm] } : {}) }, ...m });
+      } else out.push({ k: this.keys[s]!, last: this.last[s], id0: o, ...m });
     }
     return out;
   }
@@ -166,6 +187,7 @@ export class CorrelationWindows {
   restore(slots: SlotSnapshot[]): void {
     for (const x of slots) {
       const s = this.create(x.k, x.last, x.id0 ?? '');
+      if (x.m === 1) this.moved[s] = 1;
       if (x.o) {
         const { vm, ...rest } = x.o;
         this.ext[s] = { ...rest, ...(vm ? { vm: new Map(vm) } : {}) };

@@ -51,7 +51,8 @@ interface SharedWindow {
   key: string;
   v0: GroupValue;
   values: GroupValue[] | null;
-  slot: number;
+  /** newest event time of the key's window after the feed (slots may move; the time is kept) */
+  newest: number;
   n: number;
   events: number;
   o: Overflow | undefined;
@@ -214,7 +215,7 @@ class Engine implements RuleEngine {
         } else {
           win = {
             windows: new CorrelationWindows(r.timespanMs), idCap: cap, owner: r.index, shared: false,
-            seq: -1, cls: -1, key: '', v0: null, values: null, slot: -1, n: 0, events: 0, o: undefined,
+            seq: -1, cls: -1, key: '', v0: null, values: null, newest: 0, n: 0, events: 0, o: undefined,
           };
           if (r.windowKey !== null) byWindow.set(r.windowKey, win);
           this.winList.push(win);
@@ -457,7 +458,7 @@ class Engine implements RuleEngine {
     const o = W.o;
     if (o) {
       first = o.t[o.s] ?? t;
-      const lim = W.windows.last[W.slot] - c.timespanMs;
+      const lim = W.newest - c.timespanMs;
       // this rule's evidence: the newest ids up to its own cap (the window keeps the sharers' largest), in the window
       ids = [];
       for (let i = Math.max(0, o.rid.length - rt.idCap); i < o.rid.length; i++) if (o.rt[i] > lim) ids.push(o.rid[i]);
@@ -510,7 +511,7 @@ class Engine implements RuleEngine {
     W.key = key;
     W.v0 = v0;
     W.values = values;
-    W.slot = s;
+    W.newest = w.last[s];
     W.o = o;
   }
 
@@ -580,14 +581,14 @@ class Engine implements RuleEngine {
     let best: SharedWindow | undefined;
     let bestT = Infinity;
     for (const W of this.winList) {
-      const h = W.windows.head;
+      const h = W.windows.oldest();
       if (h >= 0 && W.windows.last[h] < bestT) {
         bestT = W.windows.last[h];
         best = W;
       }
     }
     if (!best) return;
-    best.windows.evict(best.windows.head);
+    best.windows.evictOldest();
     this.groupKeys--;
     this.evictedCapacity++;
   }
