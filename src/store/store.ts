@@ -127,6 +127,9 @@ export interface PurgeOptions {
 }
 
 const REJECTED_RAW_MAX = 4096;
+/** changes held by the feed tail, and read into it when it is (re)built */
+const TAIL_MAX = 10_000;
+const TAIL_BUILD = 2000;
 const COMMENT_MAX = 2000;
 
 interface AlertRow {
@@ -227,6 +230,73 @@ class AlertReadCache {
   }
 }
 
+/**
+ * The newest alert changes (seq, change, alert id) in memory: feed readers poll near the head,
+ * and reading their page's change rows was the largest part of a feed request once the
+ * alerts themselves were cached. Holds every change with seq > `floor` (up to `max` of them),
+ * so a page after a cursor >= floor is the same slice the query would return. Kept current
+ * like the parsed-alert cache: extended from the database after the Store's own writes,
+ * dropped after anything else (another connection, raw SQL, a retention delete).
+ */
+class FeedTail {
+  private seqs: number[] = [];
+  private kinds: string[] = [];
+  private ids: string[] = [];
+  /** every change with seq > floor is held; -1: not built */
+  private floor = -1;
+  /** the Store's change count the tail was last extended at */
+  stamp = -1;
+  constructor(private readonly max: number) {}
+
+  get built(): boolean {
+    return this.floor >= 0;
+  }
+
+  get head(): number {
+    return this.seqs.length ? this.seqs[this.seqs.length - 1] : this.floor;
+  }
+
+  reset(): void {
+    this.seqs = [];
+    this.kinds = [];
+    this.ids = [];
+    this.floor = -1;
+    this.stamp = -1;
+  }
+
+  /** Rows in ascending seq: every change after `head`; when building, `floorIfNew` is the seq below which changes may be missing. */
+  append(rows: ReadonlyArray<[number, string, string]>, floorIfNew: number): void {
+    if (!this.built) this.floor = floorIfNew;
+    for (const r of rows) {
+      this.seqs.push(r[0]);
+      this.kinds.push(r[1]);
+      this.ids.push(r[2]);
+    }
+    const extra = this.seqs.length - this.max;
+    if (extra > 0) {
+      this.floor = this.seqs[extra - 1];
+      this.seqs.splice(0, extra);
+      this.kinds.splice(0, extra);
+      this.ids.splice(0, extra);
+    }
+  }
+
+  /** The changes after `afterSeq` (at most `limit`), or null when they may reach below the tail. */
+  page(afterSeq: number, limit: number): Array<[number, string, string]> | null {
+    if (!this.built || afterSeq < this.floor) return null;
+    let lo = 0;
+    let hi = this.seqs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.seqs[mid] <= afterSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: Array<[number, string, string]> = [];
+    for (let i = lo; i < this.seqs.length && out.length < limit; i++) out.push([this.seqs[i], this.kinds[i], this.ids[i]]);
+    return out;
+  }
+}
+
 function rowToAction(r: ActionRow): StoredAction {
   return {
     id: r.id,
@@ -317,6 +387,7 @@ export class Store implements AlertSink, RejectSink {
   private readonly dynamic = new Map<string, Database.Statement>();
   private readonly dynamicRaw = new Map<string, Database.Statement>();
   private readonly alertCache = new AlertReadCache(5000);
+  private readonly feedTail = new FeedTail(TAIL_MAX);
   private readonly totalChanges: Database.Statement<[], number>;
   private readonly readTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly dataVersion: Database.Statement<[], number>;
@@ -343,6 +414,7 @@ export class Store implements AlertSink, RejectSink {
     const tc = this.totalChanges.get()!;
     if (dv !== this.knownDataVersion || tc !== this.knownChanges) {
       this.alertCache.clear();
+      this.feedTail.reset();
       this.knownDataVersion = dv;
       this.knownChanges = tc;
     }
@@ -375,6 +447,7 @@ export class Store implements AlertSink, RejectSink {
       alertById: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id = ?'),
       alertsByIds: db.prepare<[string], AlertRow>('SELECT * FROM alerts WHERE id IN (SELECT value FROM json_each(?))'),
       // raw rows (arrays): a page reads 100 of these per request
+      feedNewest: db.prepare<[number], [number, string, string]>('SELECT seq, change, alert_id FROM alert_changes ORDER BY seq DESC LIMIT ?').raw(true),
       feedChanges: db.prepare<[number, number], [number, string, string]>('SELECT seq, change, alert_id FROM alert_changes WHERE seq > ? ORDER BY seq LIMIT ?').raw(true),
       insertAlert: db.prepare(
         `INSERT INTO alerts (id, rule_id, rule_name, rule_title, level, group_json, count, first_seen, last_seen,
@@ -459,7 +532,10 @@ export class Store implements AlertSink, RejectSink {
       result = this.db.transaction(fn).immediate();
     } finally {
       if (alertIds) for (const id of alertIds) this.alertCache.delete(id);
-      else this.alertCache.clear();
+      else {
+        this.alertCache.clear();
+        this.feedTail.reset();
+      }
       this.knownChanges = this.totalChanges.get()!;
     }
     end?.();
@@ -668,7 +744,7 @@ export class Store implements AlertSink, RejectSink {
   /** Alert changes after `afterSeq`, oldest first, each with the alert's current state. */
   alertFeed(afterSeq: number, limit: number): FeedItem[] {
     return this.readSnapshot(() => {
-      const changes = this.st.feedChanges.all(afterSeq, limit);
+      const changes = this.feedTailPage(afterSeq, limit) ?? this.st.feedChanges.all(afterSeq, limit);
       const alerts = this.alertsById(changes.map((c) => c[2]));
       if (alerts.every((a) => a !== undefined)) return changes.map((c, i) => ({ seq: c[0], change: c[1] as AlertChangeKind, alert: alerts[i]! }));
       // A change whose alert row is gone (deleted by another process without its changes): the
@@ -679,6 +755,28 @@ export class Store implements AlertSink, RejectSink {
       ).all(afterSeq, limit);
       return rows.map((r) => ({ seq: r.seq, change: r.change as AlertChangeKind, alert: rowToAlert(r) }));
     });
+  }
+
+  /** The page's change rows from the in-memory tail (brought up to date first), or null. */
+  private feedTailPage(afterSeq: number, limit: number): Array<[number, string, string]> | null {
+    if (!this.readCacheUsable) return null; // inside a transaction: could be rolled back
+    this.syncReadCache(); // resets the tail after writes the Store did not make
+    const tail = this.feedTail;
+    if (!tail.built) {
+      const newest = this.st.feedNewest.all(TAIL_BUILD).reverse();
+      // fewer than asked: the table's whole history is held
+      tail.append(newest, newest.length < TAIL_BUILD ? 0 : newest[0][0] - 1);
+      tail.stamp = this.knownChanges;
+    } else if (tail.stamp !== this.knownChanges) {
+      const delta = this.st.feedChanges.all(tail.head, TAIL_MAX + 1);
+      if (delta.length > TAIL_MAX) {
+        tail.reset(); // a burst larger than the tail: rebuilt at the next read
+        return null;
+      }
+      tail.append(delta, 0);
+      tail.stamp = this.knownChanges;
+    }
+    return tail.page(afterSeq, limit);
   }
 
   /**

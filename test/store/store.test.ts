@@ -211,6 +211,33 @@ describe('store: alerts', () => {
     expect(s.alertFeed(0, 100)).toHaveLength(1);
   });
 
+  it('feed pages equal the change table at every cursor, near the head and deep in history, as changes keep coming', () => {
+    const s = open();
+    const truth = s.db.prepare<[number, number], { seq: number; change: string; alert_id: string }>('SELECT seq, change, alert_id FROM alert_changes WHERE seq > ? ORDER BY seq LIMIT ?');
+    const check = () => {
+      const head = s.alertFeedHead();
+      for (const cursor of [0, 1, 499, 500, 501, head - 2001, head - 2000, head - 1999, head - 150, head - 1, head, head + 5]) {
+        for (const limit of [1, 100]) {
+          const got = s.alertFeed(cursor, limit).map((i) => [i.seq, i.change, i.alert.id]);
+          const want = truth.all(cursor, limit).map((r) => [r.seq, r.change, r.alert_id]);
+          expect(got, `cursor ${cursor} limit ${limit}`).toEqual(want);
+        }
+      }
+    };
+    const mk = (i: number) => makeAlert({ rule: 'r-tail', group: { 'source.ip': `10.9.${i >> 8}.${i & 255}` } });
+    for (let i = 0; i < 2600; i += 200) s.saveAlerts(Array.from({ length: 200 }, (_, k) => mk(i + k)));
+    check(); // more history than the tail reads when it is built
+    s.transitionAlert(mk(3).id, 'ack', 'analyst');
+    s.saveAlerts([{ ...mk(10), count: 99, last_seen: '2026-11-26T00:09:00.000Z' }, mk(5000)]);
+    check(); // extended after the store's own writes
+    s.db.prepare("INSERT INTO alert_changes (alert_id, change, at) VALUES (?, 'updated', '2026-11-26T00:10:00.000Z')").run(mk(7).id);
+    check(); // raw SQL on the same connection
+    s.db.prepare('DELETE FROM alert_changes WHERE seq > ?').run(s.alertFeedHead() - 3);
+    check(); // even a raw delete at the head
+    s.saveAlerts([mk(6000)]);
+    check();
+  });
+
   it('list and feed never serve a parsed alert from a rolled-back write, nor a stale one after raw SQL', () => {
     const s = open();
     const a = makeAlert();
