@@ -36,20 +36,30 @@ export class EventDedup {
   check(id: string, t: number): boolean {
     if (this.cap <= 0) return false; // de-duplication off
     const s = this.seen;
-    if (s.has(id)) {
+    // one hash lookup, not has() then add(): an id already there leaves the size unchanged
+    const n = s.size;
+    s.add(id);
+    if (s.size === n) {
       this.duplicates++;
       return true;
     }
-    if (s.size >= this.cap) {
+    this.appendTime(n, t);
+    if (n >= this.cap) {
+      // over the cap: the oldest goes (never the id just added: the cap is at least 1)
       this.dropFront();
       this.capacity++;
     }
-    this.append(id, t);
     return false;
   }
 
   private append(id: string, t: number): void {
     const n = this.seen.size;
+    this.seen.add(id);
+    this.appendTime(n, t);
+  }
+
+  /** Record the time of the id that became entry n (0-based, in arrival order). */
+  private appendTime(n: number, t: number): void {
     if (n === this.times.length) {
       // grow, unrolling the ring so the oldest is at 0
       const next = new Float64Array(n * 2);
@@ -61,7 +71,6 @@ export class EventDedup {
     let i = this.head + n;
     if (i >= this.times.length) i -= this.times.length;
     this.times[i] = t;
-    this.seen.add(id);
   }
 
   private dropFront(): void {
