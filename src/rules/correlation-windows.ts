@@ -1,6 +1,8 @@
 // Sliding-window state of one correlation rule, one slot per group key. Kept compact because a
-// flood of unique keys (one event each) is the normal attack shape: such a slot is a Map entry
-// plus a few array cells; only keys with two or more events get a JS object (`Overflow`).
+// flood of unique keys (one event each) is the normal attack shape: such a slot is a few array
+// cells (key, id, time, hash) and a cell of an open-addressing index (typed arrays: a JS Map
+// entry costs ~30 bytes of heap per key, this ~14); only keys with two or more events get a JS
+// object (`Overflow`).
 // Slots sit in a ring in insertion order, so expiry and capacity eviction pop from its head. An
 // update only marks its slot `moved` (no list surgery per event); a moved slot reaching the head
 // is moved to the tail then. So the head is the least recently updated key up to that laziness:
@@ -38,8 +40,19 @@ export interface SlotSnapshot {
 
 const NONE = -1;
 
+/** FNV-1a over the UTF-16 code units; never 0 (0 marks an empty cell nowhere, but keeps it simple). */
+function hashKey(k: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x01000193);
+  return h | 1;
+}
+
 export class CorrelationWindows {
-  readonly map = new Map<string, number>();
+  /** open addressing, linear probing: cell = slot + 1, 0 = empty; at most half full */
+  private index = new Int32Array(32);
+  private mask = 31;
+  /** per slot: its key's hash */
+  private hashes = new Int32Array(16);
   private keys: (string | undefined)[] = new Array(16).fill(undefined);
   /** per slot: the single event's id (a string), or the Overflow object once there is more */
   private ext: (string | Overflow | undefined)[] = new Array(16).fill(undefined);
@@ -53,7 +66,53 @@ export class CorrelationWindows {
   constructor(readonly timespanMs: number) {}
 
   get size(): number {
-    return this.map.size;
+    return this.qn;
+  }
+
+  /** Live keys (tests and diagnostics). */
+  liveKeys(): string[] {
+    const out: string[] = [];
+    for (let k = 0, s = this.qh; k < this.qn; k++, s = s + 1 === this.keys.length ? 0 : s + 1) out.push(this.keys[s]!);
+    return out;
+  }
+
+  /** The index cell holding slot s. */
+  private cellOf(s: number): number {
+    const mask = this.mask;
+    const ix = this.index;
+    let i = this.hashes[s] & mask;
+    while (ix[i] !== s + 1) i = (i + 1) & mask;
+    return i;
+  }
+
+  private indexInsert(s: number, h: number): void {
+    const mask = this.mask;
+    const ix = this.index;
+    let i = h & mask;
+    while (ix[i] !== 0) i = (i + 1) & mask;
+    ix[i] = s + 1;
+  }
+
+  /** Remove a cell, shifting later cells of its probe run back (no tombstones). */
+  private indexDelete(i: number): void {
+    const mask = this.mask;
+    const ix = this.index;
+    let j = i;
+    for (;;) {
+      ix[i] = 0;
+      for (;;) {
+        j = (j + 1) & mask;
+        const e = ix[j];
+        if (e === 0) return;
+        const home = this.hashes[e - 1] & mask;
+        // e may move to i only if its home is not in the cyclic range (i, j]
+        if (i <= j ? home <= i || home > j : home <= i && home > j) {
+          ix[i] = e;
+          i = j;
+          break;
+        }
+      }
+    }
   }
 
   private grow(): void {
@@ -65,6 +124,13 @@ export class CorrelationWindows {
     const mv = new Uint8Array(n);
     mv.set(this.moved);
     this.moved = mv;
+    const hs = new Int32Array(n);
+    hs.set(this.hashes);
+    this.hashes = hs;
+    // the index stays at most half full: rebuild it at twice the slot capacity
+    this.index = new Int32Array(n * 2);
+    this.mask = n * 2 - 1;
+    for (let i = 0; i < cap; i++) this.indexInsert(i, this.hashes[i]);
     const k: (string | undefined)[] = new Array(n).fill(undefined);
     const e: (string | Overflow | undefined)[] = new Array(n).fill(undefined);
     for (let i = 0; i < cap; i++) {
@@ -79,14 +145,14 @@ export class CorrelationWindows {
 
   /** Move slot `from` (live) to the free slot `to`. */
   private place(to: number, from: number, moved: number): void {
-    const key = this.keys[from]!;
-    this.keys[to] = key;
+    this.index[this.cellOf(from)] = to + 1;
+    this.hashes[to] = this.hashes[from];
+    this.keys[to] = this.keys[from];
     this.ext[to] = this.ext[from];
     this.last[to] = this.last[from];
     this.moved[to] = moved;
     this.keys[from] = undefined;
     this.ext[from] = undefined;
-    this.map.set(key, to);
   }
 
   private tailIndex(): number {
@@ -96,15 +162,27 @@ export class CorrelationWindows {
 
   /** The slot for key, or -1. */
   get(key: string): number {
-    const s = this.map.get(key);
-    return s === undefined ? NONE : s;
+    const h = hashKey(key);
+    const mask = this.mask;
+    const ix = this.index;
+    const hs = this.hashes;
+    let i = h & mask;
+    for (;;) {
+      const e = ix[i];
+      if (e === 0) return NONE;
+      if (hs[e - 1] === h && this.keys[e - 1] === key) return e - 1;
+      i = (i + 1) & mask;
+    }
   }
 
+  /** Add a key (not present: call get first). */
   create(key: string, t: number, id: string): number {
     if (this.qn === this.last.length) this.grow();
     const s = this.tailIndex();
     this.qn++;
-    this.map.set(key, s);
+    const h = hashKey(key);
+    this.hashes[s] = h;
+    this.indexInsert(s, h);
     this.keys[s] = key;
     this.last[s] = t;
     this.ext[s] = id;
@@ -136,7 +214,7 @@ export class CorrelationWindows {
   /** Evict the head slot. */
   evictOldest(): void {
     const s = this.qh;
-    this.map.delete(this.keys[s]!);
+    this.indexDelete(this.cellOf(s));
     this.keys[s] = undefined;
     this.ext[s] = undefined;
     this.qh = s + 1 === this.last.length ? 0 : s + 1;
