@@ -37,6 +37,8 @@ function toOut(messages: OutMessage[]) {
   return messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers, partition: m.partition }));
 }
 
+const CONCURRENT_TX = /another concurrent operation on the same transaction/;
+
 /** The broker refuses a produce request whose record batch exceeds message.max.bytes (1 MiB by default). */
 const MAX_REQUEST_BYTES = 512 * 1024;
 
@@ -85,7 +87,10 @@ export class KafkajsBus implements KafkaBus {
         () =>
         ({ level, log: entry }: LogEntry) => {
           const { message, ...rest } = entry;
-          if (level <= logLevel.ERROR) log.error(rest, message);
+          // CONCURRENT_TRANSACTIONS right after a commit is expected and retried (see the
+          // transactional producer's retry): kafkajs reports each retry as an error
+          if (CONCURRENT_TX.test(message) || CONCURRENT_TX.test(String(rest.error ?? ''))) log.debug(rest, message);
+          else if (level <= logLevel.ERROR) log.error(rest, message);
           else if (level === logLevel.WARN) log.warn(rest, message);
           else log.debug(rest, message);
         },
