@@ -113,23 +113,29 @@ function* uniqueKeyLines(n: number): Generator<string> {
   }
 }
 
+// heap + array buffers: typed arrays (the windows' per-key cells) live outside the V8 heap
 const heapMB = () => {
   gc();
   gc();
-  return process.memoryUsage().heapUsed / 2 ** 20;
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.arrayBuffers) / 2 ** 20;
 };
+const heapOnlyMB = () => process.memoryUsage().heapUsed / 2 ** 20;
 
 {
   const metric = 'heap per million tracked group keys';
   try {
     const bp = await buildPipeline({ rulesDir: values.rules, inputFormat: 'auto', sink: 'memory', maxGroupKeys: KEYS * 2 });
     const before = heapMB();
+    const beforeHeap = heapOnlyMB();
     const r = runChunked(chunksOf(uniqueKeyLines(KEYS), 50_000), bp, []);
     const s = bp.engine.stats();
     const after = heapMB();
+    const afterHeap = heapOnlyMB();
     log(`${metric}: ${s.groupKeys} keys, heap ${before.toFixed(0)} → ${after.toFixed(0)} MB, accepted ${r.accepted}`);
     if (s.groupKeys < KEYS * 0.9) throw new Error(`engine reports ${s.groupKeys} group keys after ${KEYS} unique keys: the window did not hold them, so the figure would be wrong`);
-    figures.push({ metric, value: ((after - before) / s.groupKeys) * 1e6, unit: 'MB', aim: '≤ 100 MB', note: `${s.groupKeys} keys held (engine stats), heap after GC ${before.toFixed(0)} → ${after.toFixed(0)} MB` });
+    figures.push({ metric, value: ((after - before) / s.groupKeys) * 1e6, unit: 'MB', aim: '≤ 100 MB', note: `${s.groupKeys} keys held (engine stats), heap + array buffers after GC ${before.toFixed(0)} → ${after.toFixed(0)} MB; includes the de-duplication ids (one per key)` });
+    figures.push({ metric: `${metric}, V8 heap only`, value: ((afterHeap - beforeHeap) / s.groupKeys) * 1e6, unit: 'MB', note: 'the earlier figure: typed-array cells (outside the heap) not counted' });
     bp.close();
   } catch (e) {
     notMeasured.push({ metric, reason: (e as Error).message });
@@ -151,7 +157,7 @@ const heapMB = () => {
         note: `keys held ${s.groupKeys} (cap ${FLOOD_CAP}); evicted for capacity ${s.evictions.capacity}, expired ${s.evictions.expired}`,
       }),
     );
-    figures.push({ metric: `flood: heap growth with cap ${FLOOD_CAP}`, value: after - before, unit: 'MB', note: `after ${FLOOD} unique keys, after GC` });
+    figures.push({ metric: `flood: heap growth with cap ${FLOOD_CAP}`, value: after - before, unit: 'MB', note: `after ${FLOOD} unique keys, after GC; heap + array buffers` });
     bp.close();
   } catch (e) {
     notMeasured.push({ metric, reason: (e as Error).message });

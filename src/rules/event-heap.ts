@@ -82,6 +82,14 @@ export class EventHeap {
     this.qm[i] = m;
   }
 
+  /** An emptied ring gives back what a backlog (e.g. a long lateness) made it grow to. */
+  private shrinkRing(): void {
+    this.qt = new Float64Array(1024);
+    this.qe = new Array(1024).fill(undefined);
+    this.qm = new Array(1024).fill(undefined);
+    this.qh = 0;
+  }
+
   private heapPush(t: number, ev: AwEvent, m: CompiledDetection[]): void {
     if (this.n === this.ts.length) {
       const g = new Float64Array(this.n * 2);
@@ -120,7 +128,7 @@ export class EventHeap {
         this.qe[h] = undefined;
         this.qm[h] = undefined;
         this.qh = h + 1 === this.qt.length ? 0 : h + 1;
-        this.qn--;
+        if (--this.qn === 0 && this.qt.length > 4096) this.shrinkRing();
         return;
       }
     }
