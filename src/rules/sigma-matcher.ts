@@ -82,6 +82,31 @@ function toNumber(v: unknown): number {
   return NaN;
 }
 
+/** A canonical dotted-decimal IPv4 address as an unsigned 32-bit number, or -1 for anything else. */
+export function ipv4Bits(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let out = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i === n ? 46 : s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part > 255 || ++parts > 4) return -1;
+      out = out * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      // a leading zero ("010") may mean octal to other parsers: not canonical
+      if (digits === 1 && part === 0) return -1;
+      part = part * 10 + (c - 48);
+      if (++digits > 3) return -1;
+    } else return -1;
+  }
+  return parts === 4 ? out : -1;
+}
+
 /** A test on one scalar element of a field value. */
 type ElementTest = (e: unknown, ev: EventLike) => boolean;
 
@@ -203,9 +228,18 @@ export function compileItem(key: string, raw: unknown, path: (string | number)[]
         throw new RuleCompileError('RULE_BAD_CIDR', `invalid CIDR ${JSON.stringify(text)}`, vpath);
       }
       const kind = range[0].kind();
+      // IPv4 ranges: canonical dotted quads (the usual input) are tested with integer masks;
+      // anything else goes through ipaddr.js, which also accepts octal/hex and v4-mapped forms
+      const net = kind === 'ipv4' ? ipv4Bits((range[0] as ipaddr.IPv4).toString()) : -1;
+      const maskBits = kind === 'ipv4' && range[1] > 0 ? (~0 << (32 - range[1])) >>> 0 : 0;
       specs.push({
         test: (e) => {
-          if (typeof e !== 'string' || !ipaddr.isValid(e)) return false;
+          if (typeof e !== 'string') return false;
+          if (net >= 0) {
+            const x = ipv4Bits(e);
+            if (x >= 0) return ((x & maskBits) >>> 0) === ((net & maskBits) >>> 0);
+          }
+          if (!ipaddr.isValid(e)) return false;
           const a = ipaddr.process(e); // v4-mapped v6 addresses compare as v4
           return a.kind() === kind && a.match(range);
         },
