@@ -11,7 +11,13 @@ import { createIngestorFromConfig } from '../events/ingestor-from-config.js';
 import { loadRuleSet } from '../rules/rule-loader.js';
 import { createEngine } from '../rules/engine.js';
 import { parseDuration } from '../util/duration.js';
-import { readLineBatches } from '../sources/file-source.js';
+import { readLineBatches, type LineBatch } from '../sources/file-source.js';
+import { recordFieldReads } from '../rules/sigma-matcher.js';
+import { autoIngestThreads, IngestPool, rebuildWith } from '../parallel/ingest-pool.js';
+import { replayBatchesPooled } from '../parallel/parallel-replay.js';
+
+/** `--workers auto` starts ingest threads only for inputs at least this big. */
+const AUTO_THREADS_MIN_BYTES = 8 * 1024 * 1024;
 import { RejectFileSink } from '../sources/reject-file-sink.js';
 import { Replay, formatSummary } from '../replay.js';
 import type { Alert } from '../alerts/alert.js';
@@ -24,6 +30,8 @@ Options:
   --config FILE                   config file (default: AUTHWATCH_CONFIG, else embedded defaults)
   --rejects FILE                  append rejected lines (redacted) to FILE as NDJSON
   --fingerprint-secret-file FILE  HMAC key for token fingerprints (default: configured, or data_dir/fingerprint.key)
+  --workers N|auto                ingest threads beside the rule engine (default auto: one per
+                                  extra core for inputs of 8 MiB or more; 0 = one thread)
   --quiet                         no summary on stderr
 
 Alerts go to stdout, one JSON object per line, each written once in its final state.`;
@@ -38,6 +46,7 @@ interface Args {
   rejects?: string;
   secretFile?: string;
   quiet: boolean;
+  workers: number | 'auto';
   help: boolean;
 }
 
@@ -54,6 +63,7 @@ function parse(argv: string[]): Args {
         rejects: { type: 'string' },
         'fingerprint-secret-file': { type: 'string' },
         quiet: { type: 'boolean', short: 'q' },
+        workers: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -65,6 +75,10 @@ function parse(argv: string[]): Args {
   if (fmt !== undefined && !(INPUT_FORMATS as readonly string[]).includes(fmt)) {
     throw new UsageError(`--input-format must be one of ${INPUT_FORMATS.join('|')}, got "${fmt}"`);
   }
+  const workers = v.workers === undefined || v.workers === 'auto' ? 'auto' : Number(v.workers);
+  if (workers !== 'auto' && !(Number.isInteger(workers) && workers >= 0 && workers <= 64)) {
+    throw new UsageError(`--workers must be auto or a whole number from 0 to 64, got "${v.workers}"`);
+  }
   if (!v.help && p.positionals.length === 0) throw new UsageError('no input: give one or more FILEs, or - for stdin');
   if (p.positionals.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read only once');
   return {
@@ -75,6 +89,7 @@ function parse(argv: string[]): Args {
     rejects: v.rejects,
     secretFile: v['fingerprint-secret-file'],
     quiet: v.quiet ?? false,
+    workers,
     help: v.help ?? false,
   };
 }
@@ -126,7 +141,8 @@ export async function run(argv: string[]): Promise<number> {
   if (unreadable.length) return fail(`cannot read input: ${unreadable.join(', ')}`);
 
   const rulesDir = args.rules ?? config.rules.dir;
-  const loaded = loadRuleSet(rulesDir, { includeExperimental: config.rules.include_experimental });
+  // the fields the compiled rules read: ingest threads hand the engine only those (src/parallel)
+  const { result: loaded, fields: ruleFields } = recordFieldReads(() => loadRuleSet(rulesDir, { includeExperimental: config.rules.include_experimental }));
   if (loaded.errors.length) {
     const lines = loaded.errors.map((e) => `  ${e.file}:${e.line} ${e.rule ?? '-'} ${e.code}: ${e.message}`);
     return fail(`rules in ${rulesDir} do not load:\n${lines.join('\n')}`);
@@ -139,15 +155,17 @@ export async function run(argv: string[]): Promise<number> {
       secret = readFileSync(args.secretFile);
       if (secret.length < 16) return fail(`fingerprint secret file ${args.secretFile} holds ${secret.length} bytes; at least 16 are needed`);
     }
-    ({ ingestor } = createIngestorFromConfig(config, { secret, inputFormat: args.inputFormat }));
+    ({ ingestor, secret } = createIngestorFromConfig(config, { secret, inputFormat: args.inputFormat }));
   } catch (err) {
     return fail((err as Error).message);
   }
 
-  const engine = createEngine(loaded.ruleset, {
+  // the engine's own getters (correlation group-by and value fields) are recorded too
+  const { result: engine, fields: engineFields } = recordFieldReads(() => createEngine(loaded.ruleset, {
     allowedLatenessMs: parseDuration(config.rules.allowed_lateness),
     maxGroupKeys: config.rules.max_group_keys,
-  });
+  }));
+  for (const f of engineFields) ruleFields.add(f);
   const rejectSink = args.rejects ? new RejectFileSink(args.rejects) : undefined;
   let out = '';
   const replay = new Replay({
@@ -194,23 +212,39 @@ export async function run(argv: string[]): Promise<number> {
   const totalBytes = sizes.reduce((a, b) => a + b, 0);
   bar?.start(totalBytes, 0, { file: '' });
   let doneBytes = 0;
+  // Ingest threads pay off once start-up (tens of ms a thread) is small beside the input.
+  const threads = args.workers === 'auto' ? (args.files.includes('-') || totalBytes < AUTO_THREADS_MIN_BYTES ? 0 : autoIngestThreads()) : args.workers;
+  const pool = threads > 0
+    ? new IngestPool({ config, secret: secret!, inputFormat: args.inputFormat, threads, fields: ruleFields, rebuild: rebuildWith(ingestor!, { source: 'file', name: 'replay' }) })
+    : null;
   try {
     for (let i = 0; i < args.files.length && !stdoutClosed; i++) {
       const f = args.files[i];
       const origin = f === '-' ? { source: 'stdin' as const, name: '-' } : { source: 'file' as const, name: f };
-      for await (const batch of readLineBatches(f, { maxLineBytes: config.ingest.max_line_bytes })) {
-        if (stdoutClosed) break;
-        replay.ingestLines(batch.lines, origin, batch.firstLine);
+      const afterBatch = async (batch: LineBatch) => {
         bar?.update(Math.min(totalBytes, doneBytes + batch.bytesRead), { file: f });
         await flushOut();
+      };
+      if (pool) {
+        // smaller reads keep every thread fed while the engine works on the batch before
+        const batches = readLineBatches(f, { maxLineBytes: config.ingest.max_line_bytes, chunkBytes: 256 * 1024 });
+        await replayBatchesPooled({ pool, replay, batches, origin, afterBatch, stopped: () => stdoutClosed });
+      } else {
+        for await (const batch of readLineBatches(f, { maxLineBytes: config.ingest.max_line_bytes })) {
+          if (stdoutClosed) break;
+          replay.ingestLines(batch.lines, origin, batch.firstLine);
+          await afterBatch(batch);
+        }
       }
       doneBytes += sizes[i];
     }
   } catch (err) {
     bar?.stop();
     rejectSink?.close();
+    await pool?.close();
     return fail(`reading input failed: ${(err as Error).message}`);
   }
+  await pool?.close();
   const summary = replay.finish();
   await flushOut();
   bar?.stop();

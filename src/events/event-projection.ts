@@ -1,58 +1,56 @@
 // Event projections: when ingest runs on worker threads (src/parallel/), the main thread's rule
 // engine receives only the fields its compiled rules read (plus id and time), which is far
-// cheaper to hand over than the whole event. The full redacted event travels beside it as JSON
-// text and is materialised only when the engine keeps an evidence sample. A projection is
-// exact for matching: every path a getter reads is copied whole (absent stays absent).
+// cheaper to hand over than the whole event. The whole event is needed only for the few
+// evidence samples an alert keeps; a projection carries its input line and a rebuild function
+// (the same deterministic ingest: same config, same fingerprint key), so the full redacted
+// event is made again only then.
 
-/** Symbol under which a projected event carries its full redacted event as JSON text. */
-export const FULL_EVENT_JSON = Symbol('authwatch.fullEventJson');
+/** Symbol under which a projected event carries the input line it was ingested from. */
+export const SOURCE_LINE = Symbol('authwatch.sourceLine');
+/** Symbol under which a projected event carries the function that rebuilds its full event from that line. */
+export const REBUILD = Symbol('authwatch.rebuildEvent');
+
+import { fieldGetter } from '../rules/sigma-matcher.js';
 
 type Obj = Record<string, unknown>;
+export type RebuildEvent = (line: string) => Obj;
 
-/** A fresh, plain copy of the whole event (for evidence samples), projected or not. */
+/** Marks a projection with what it takes to rebuild its full event. */
+export function attachSource(projection: object, line: string, rebuild: RebuildEvent): void {
+  const p = projection as { [SOURCE_LINE]?: string; [REBUILD]?: RebuildEvent };
+  p[SOURCE_LINE] = line;
+  p[REBUILD] = rebuild;
+}
+
+/** A fresh, plain copy of the whole (redacted) event, for evidence samples; projected or not. */
 export function fullEventCopy(ev: object): Obj {
-  const json = (ev as { [FULL_EVENT_JSON]?: string })[FULL_EVENT_JSON];
-  return json !== undefined ? (JSON.parse(json) as Obj) : (structuredClone(ev) as Obj);
+  const p = ev as { [SOURCE_LINE]?: string; [REBUILD]?: RebuildEvent };
+  const line = p[SOURCE_LINE];
+  return line !== undefined ? p[REBUILD]!(line) : (structuredClone(ev) as Obj);
 }
 
 /**
  * A projector for the given field paths (as recorded by sigma-matcher's recordFieldReads), or
- * null when a rule reads the whole event (keyword searches, `*`).
+ * null when a rule reads the whole event (keyword searches, `*`). The projection is FLAT: each
+ * path's value, as the rules' own getter reads it from the full event, under the literal dotted
+ * key. The getters fall back to that literal key when the nested path is absent, so they read
+ * exactly the same values from the projection; and a flat object of scalars costs a fraction of
+ * the nested event to serialise and parse.
  */
 export function compileProjection(fields: Iterable<string>): ((ev: Obj) => Obj) | null {
-  const paths: string[][] = [];
-  const dotted: string[] = [];
+  const paths: string[] = [];
+  const getters: ((ev: Obj) => unknown)[] = [];
   for (const f of fields) {
     if (f === '*') return null;
-    const parts = f.split('.');
-    paths.push(parts);
-    // getters fall back to a literal "a.b" key when the nested path is absent
-    if (parts.length > 1) dotted.push(f);
+    if (f === 'id' || f === 'time') continue;
+    paths.push(f);
+    getters.push(fieldGetter(f) as (ev: Obj) => unknown);
   }
   return (ev) => {
     const out: Obj = { id: ev.id, time: ev.time };
-    for (let p = 0; p < paths.length; p++) {
-      const parts = paths[p];
-      let src: Obj = ev;
-      let dst: Obj = out;
-      for (let i = 0; i < parts.length; i++) {
-        const k = parts[i];
-        const v = src[k];
-        if (v === undefined) break;
-        // the leaf, or anything a getter cannot walk into as a plain object: copied whole
-        if (i === parts.length - 1 || v === null || typeof v !== 'object' || Array.isArray(v)) {
-          dst[k] = v;
-          break;
-        }
-        let d = dst[k];
-        if (d === undefined) dst[k] = d = {};
-        src = v as Obj;
-        dst = d as Obj;
-      }
-    }
-    for (let i = 0; i < dotted.length; i++) {
-      const v = ev[dotted[i]];
-      if (v !== undefined) out[dotted[i]] = v;
+    for (let i = 0; i < paths.length; i++) {
+      const v = getters[i](ev);
+      if (v !== undefined) out[paths[i]] = v;
     }
     return out;
   };

@@ -8,9 +8,9 @@ import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import type { Config } from '../config/config.js';
 import type { AwEvent } from '../events/event.js';
-import type { InputFormat, Origin, Rejection } from '../events/ingest-types.js';
+import type { Ingestor, InputFormat, Origin, Rejection } from '../events/ingest-types.js';
 import type { IngestRequest, IngestResponse, IngestThreadInit } from './ingest-protocol.js';
-import { FULL_EVENT_JSON } from '../events/event-projection.js';
+import { attachSource, type RebuildEvent } from '../events/event-projection.js';
 
 export interface IngestedBatch {
   events: AwEvent[];
@@ -29,6 +29,12 @@ export interface IngestPoolOptions {
   threads: number;
   /** fields the rules read (sigma-matcher recordFieldReads); null or absent: whole events */
   fields?: Iterable<string> | null;
+  /**
+   * With a projection: rebuilds a full event from its input line on this thread (the same
+   * ingest as the threads', e.g. the caller's own ingestor), for evidence samples. Required
+   * with fields.
+   */
+  rebuild?: RebuildEvent;
 }
 
 /** How many ingest threads `--workers auto` uses: one per core beyond the main thread's, at most 4. */
@@ -36,9 +42,23 @@ export function autoIngestThreads(): number {
   return Math.max(0, Math.min(4, availableParallelism() - 1));
 }
 
+/**
+ * The rebuild function for a pool's projections: the caller's own ingestor (configured like
+ * the threads', and without metrics, so nothing is counted twice) run again on the line.
+ */
+export function rebuildWith(ingestor: Ingestor, origin: Origin): RebuildEvent {
+  return (line) => {
+    const out = ingestor.ingestLine(line, origin);
+    // the threads accepted this very line with the same ingest: a refusal now is a bug
+    if (!out.ok) throw new IngestThreadError(`rebuilding an accepted event failed (${out.rejection.reason})`);
+    return out.event as unknown as Record<string, unknown>;
+  };
+}
+
 interface Pending {
   resolve: (b: IngestedBatch) => void;
   reject: (e: Error) => void;
+  lines: string[];
 }
 
 // Under tsx (a checkout run from source) a worker thread needs the loader registered before it
@@ -58,11 +78,15 @@ export class IngestPool {
   private readonly pending = new Map<number, Pending>();
   private seq = 0;
   private failed: Error | null = null;
+  private readonly rebuild: RebuildEvent | null;
 
   constructor(opts: IngestPoolOptions) {
     if (opts.threads < 1) throw new RangeError('an ingest pool needs at least one thread');
-    const fields = opts.fields ? [...opts.fields] : null;
-    const init: IngestThreadInit = { config: opts.config, secret: new Uint8Array(opts.secret), inputFormat: opts.inputFormat, fields: fields && !fields.includes('*') ? fields : null };
+    let fields = opts.fields ? [...opts.fields] : null;
+    if (fields?.includes('*')) fields = null; // a keyword search reads the whole event
+    if (fields && !opts.rebuild) throw new TypeError('an ingest pool with a projection needs a rebuild function for evidence samples');
+    this.rebuild = fields ? opts.rebuild! : null;
+    const init: IngestThreadInit = { config: opts.config, secret: new Uint8Array(opts.secret), inputFormat: opts.inputFormat, fields };
     for (let i = 0; i < opts.threads; i++) {
       const w = startThread(init);
       w.on('message', (res: IngestResponse) => this.onResult(res));
@@ -82,9 +106,9 @@ export class IngestPool {
   submit(lines: string[], origin: Omit<Origin, 'line'>, firstLine: number): Promise<IngestedBatch> {
     if (this.failed) return Promise.reject(this.failed);
     const seq = this.seq++;
-    const req: IngestRequest = { seq, lines, origin, firstLine };
+    const req: IngestRequest = { seq, text: lines.join('\n'), origin, firstLine };
     return new Promise<IngestedBatch>((resolve, reject) => {
-      this.pending.set(seq, { resolve, reject });
+      this.pending.set(seq, { resolve, reject, lines });
       this.workers[seq % this.workers.length].postMessage(req);
     });
   }
@@ -98,8 +122,11 @@ export class IngestPool {
       return;
     }
     const events = JSON.parse(res.events) as AwEvent[];
-    const fulls = res.fulls;
-    if (fulls) for (let i = 0; i < events.length; i++) (events[i] as unknown as Record<symbol, string>)[FULL_EVENT_JSON] = fulls[i];
+    const rebuild = this.rebuild;
+    if (rebuild && res.lineIndex) {
+      const idx = res.lineIndex;
+      for (let i = 0; i < events.length; i++) attachSource(events[i], p.lines[idx[i]], rebuild);
+    }
     p.resolve({ events, rejections: res.rejections, nonEmpty: res.nonEmpty });
   }
 

@@ -142,6 +142,21 @@ describe('replay never leaks a token', { timeout: 90_000 }, () => {
     // the leaky gateway is itself a finding
     const alerts = parseAlerts(r.stdout);
     expect(alerts.find((a) => a.rule.name === 'ingest-unredacted-token' && a.group['observer.name'] === 'leaky-gw')?.count).toBe(4);
+    // ingest on worker threads: the same bytes out, and still no secret anywhere
+    const rejects2 = join(tmp, 'rejects-threads.ndjson');
+    const t = await cli(['replay', '--workers', '2', '--rejects', rejects2, input]);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toBe(r.stdout);
+    expect(t.stderr).toBe(r.stderr.replaceAll(rejects, rejects2));
+    const withoutAt = (text: string) => text.trim().split('\n').map((l) => ({ ...JSON.parse(l), at: undefined }));
+    expect(withoutAt(readFileSync(rejects2, 'utf8'))).toEqual(withoutAt(rejected));
+  });
+
+  it('--workers N (ingest threads) writes exactly the alerts and summary of one thread', async () => {
+    const t = await cli(['replay', '--workers', '2', MIXED]);
+    expect(t.code).toBe(0);
+    expect(t.stdout).toBe(baseline.stdout);
+    expect(t.stderr).toBe(baseline.stderr);
   });
 });
 
@@ -152,6 +167,9 @@ describe('replay exit codes', { timeout: 90_000 }, () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--input-format');
     expect((await cli(['replay', '--no-such-flag', MIXED])).code).toBe(2);
+    const workers = await cli(['replay', '--workers', 'many', MIXED]);
+    expect(workers.code).toBe(2);
+    expect(workers.stderr).toContain('--workers must be auto or a whole number');
   });
 
   it('1 on unreadable input, naming the files, before evaluating anything', async () => {

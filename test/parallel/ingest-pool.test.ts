@@ -9,11 +9,11 @@ import { loadConfig, type Config } from '../../src/config/config.js';
 import { createIngestorFromConfig } from '../../src/events/ingestor-from-config.js';
 import { loadRuleSet } from '../../src/rules/rule-loader.js';
 import { createEngine } from '../../src/rules/engine.js';
-import { recordFieldReads } from '../../src/rules/sigma-matcher.js';
-import { compileProjection, fullEventCopy, FULL_EVENT_JSON } from '../../src/events/event-projection.js';
+import { fieldGetter, recordFieldReads } from '../../src/rules/sigma-matcher.js';
+import { compileProjection, fullEventCopy, SOURCE_LINE } from '../../src/events/event-projection.js';
 import { Replay, type ReplaySummary } from '../../src/replay.js';
 import { readLineBatches } from '../../src/sources/file-source.js';
-import { IngestPool } from '../../src/parallel/ingest-pool.js';
+import { IngestPool, rebuildWith } from '../../src/parallel/ingest-pool.js';
 import { replayBatchesPooled } from '../../src/parallel/parallel-replay.js';
 import { authwatchLines } from '../../bench/lib/datagen.js';
 import type { Alert } from '../../src/alerts/alert.js';
@@ -49,7 +49,7 @@ function build(inputFormat: InputFormat | undefined, includeExperimental = true)
   const alerts: Alert[] = [];
   const rejections: Rejection[] = [];
   const replay = new Replay({ ingestor, engine: result, emit: (a) => alerts.push(a), rejects: { saveRejections: (rs) => rejections.push(...rs) } });
-  return { replay, fields, alerts, rejections };
+  return { replay, fields, alerts, rejections, ingestor };
 }
 
 async function sequential(file: string, inputFormat?: InputFormat): Promise<Run> {
@@ -59,8 +59,8 @@ async function sequential(file: string, inputFormat?: InputFormat): Promise<Run>
 }
 
 async function pooled(file: string, threads: number, project: boolean, inputFormat?: InputFormat): Promise<Run> {
-  const { replay, fields, alerts, rejections } = build(inputFormat);
-  const pool = new IngestPool({ config, secret: SECRET, inputFormat, threads, fields: project ? fields : null });
+  const { replay, fields, alerts, rejections, ingestor } = build(inputFormat);
+  const pool = new IngestPool({ config, secret: SECRET, inputFormat, threads, fields: project ? fields : null, rebuild: rebuildWith(ingestor, { source: 'file', name: file }) });
   try {
     await replayBatchesPooled({ pool, replay, batches: readLineBatches(file, { chunkBytes: 16 * 1024 }), origin: { source: 'file', name: file } });
   } finally {
@@ -117,8 +117,8 @@ describe('replay with ingest threads', () => {
 
   it('hands events over in input order, with the full redacted event behind each projection', async () => {
     const f = writeLines('order.ndjson', authwatchLines(3_000, { seed: 8 }));
-    const { fields } = build(undefined);
-    const pool = new IngestPool({ config, secret: SECRET, threads: 2, fields });
+    const { fields, ingestor } = build(undefined);
+    const pool = new IngestPool({ config, secret: SECRET, threads: 2, fields, rebuild: rebuildWith(ingestor, { source: 'file', name: f }) });
     try {
       const ids: string[] = [];
       const batches = [];
@@ -129,7 +129,7 @@ describe('replay with ingest threads', () => {
           const full = fullEventCopy(e);
           expect(full.id).toBe(e.id);
           expect(full.observer).toBeTruthy(); // not projected: only the full event has it whole
-          expect(typeof (e as unknown as Record<symbol, unknown>)[FULL_EVENT_JSON]).toBe('string');
+          expect(typeof (e as unknown as Record<symbol, unknown>)[SOURCE_LINE]).toBe('string');
         }
       }
       const expected = readFileSync(f, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { id: string }).id);
@@ -138,6 +138,10 @@ describe('replay with ingest threads', () => {
       await pool.close();
     }
   }, 60_000);
+
+  it('refuses a projection without a way to rebuild evidence samples', () => {
+    expect(() => new IngestPool({ config, secret: SECRET, threads: 1, fields: ['http.status'] })).toThrow(/rebuild/);
+  });
 
   it('rejects pending and later batches with a clear error once the pool is closed', async () => {
     const pool = new IngestPool({ config, secret: SECRET, threads: 1, fields: null });
@@ -166,9 +170,12 @@ describe('field recording and projections', () => {
     expect(compileProjection(kw)).toBeNull();
   });
 
-  it('copies exactly the read paths: leaves and arrays whole, absent stays absent, literal dotted keys too', () => {
-    const p = compileProjection(['http.status', 'token.scope', 'a.b.c', 'x.y', 'gone.deep'])!;
-    const ev = { id: 'i', time: 't', http: { status: 401, route: '/r' }, token: { scope: ['a', 'b'], fp: 'f' }, a: { b: { c: null, d: 1 } }, 'x.y': 'literal', other: 1 };
-    expect(p(ev)).toEqual({ id: 'i', time: 't', http: { status: 401 }, token: { scope: ['a', 'b'] }, a: { b: { c: null } }, 'x.y': 'literal' });
+  it('projects each read path flat, as the getters read it; the getters read the same values back', () => {
+    const paths = ['http.status', 'token.scope', 'a.b.c', 'x.y', 'gone.deep', 'token', 'client_id'];
+    const p = compileProjection(paths)!;
+    const ev = { id: 'i', time: 't', http: { status: 401, route: '/r' }, token: { scope: ['a', 'b'], fp: 'f' }, a: { b: { c: null, d: 1 } }, 'x.y': 'literal', client_id: 'c', other: 1 };
+    const proj = p(ev);
+    expect(proj).toEqual({ id: 'i', time: 't', 'http.status': 401, 'token.scope': ['a', 'b'], 'a.b.c': null, 'x.y': 'literal', token: ev.token, client_id: 'c' });
+    for (const f of [...paths, 'token.fp']) expect(fieldGetter(f)(proj)).toEqual(fieldGetter(f)(ev));
   });
 });
