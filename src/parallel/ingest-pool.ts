@@ -106,7 +106,7 @@ export class IngestPool {
   submit(lines: string[], origin: Omit<Origin, 'line'>, firstLine: number): Promise<IngestedBatch> {
     if (this.failed) return Promise.reject(this.failed);
     const seq = this.seq++;
-    const req: IngestRequest = { seq, text: lines.join('\n'), origin, firstLine };
+    const req: IngestRequest = { seq, lines, origin, firstLine };
     return new Promise<IngestedBatch>((resolve, reject) => {
       this.pending.set(seq, { resolve, reject, lines });
       this.workers[seq % this.workers.length].postMessage(req);

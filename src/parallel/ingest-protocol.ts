@@ -13,8 +13,8 @@ export interface IngestThreadInit {
 
 export interface IngestRequest {
   seq: number;
-  /** the batch's lines joined with \n (lines never contain one): one string copies far cheaper than many */
-  text: string;
+  /** (an array of slices clones faster than one joined string, measured) */
+  lines: string[];
   origin: Omit<Origin, 'line'>;
   firstLine: number;
 }

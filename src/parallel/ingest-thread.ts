@@ -25,7 +25,7 @@ function handle(req: IngestRequest): IngestResponse {
   const at: number[] = [];
   let nonEmpty = 0;
   const base = req.origin;
-  const lines = req.text.split('\n');
+  const lines = req.lines;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     // same skip rule as Pipeline.ingestLines: blank lines are neither events nor rejections
