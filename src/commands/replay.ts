@@ -30,8 +30,8 @@ Options:
   --config FILE                   config file (default: AUTHWATCH_CONFIG, else embedded defaults)
   --rejects FILE                  append rejected lines (redacted) to FILE as NDJSON
   --fingerprint-secret-file FILE  HMAC key for token fingerprints (default: configured, or data_dir/fingerprint.key)
-  --workers N|auto                ingest threads beside the rule engine (default auto: one per
-                                  extra core for inputs of 8 MiB or more; 0 = one thread)
+  --workers N|auto                ingest threads beside the rule engine (default auto: none below
+                                  4 cores, else cores-2 (max 4) for inputs of 8 MiB or more; 0 = none)
   --quiet                         no summary on stderr
 
 Alerts go to stdout, one JSON object per line, each written once in its final state.`;

@@ -13,7 +13,7 @@ import { fieldGetter, recordFieldReads } from '../../src/rules/sigma-matcher.js'
 import { compileProjection, fullEventCopy, SOURCE_LINE } from '../../src/events/event-projection.js';
 import { Replay, type ReplaySummary } from '../../src/replay.js';
 import { readLineBatches } from '../../src/sources/file-source.js';
-import { IngestPool, rebuildWith } from '../../src/parallel/ingest-pool.js';
+import { autoIngestThreads, IngestPool, rebuildWith } from '../../src/parallel/ingest-pool.js';
 import { replayBatchesPooled } from '../../src/parallel/parallel-replay.js';
 import { authwatchLines } from '../../bench/lib/datagen.js';
 import type { Alert } from '../../src/alerts/alert.js';
@@ -177,5 +177,11 @@ describe('field recording and projections', () => {
     const proj = p(ev);
     expect(proj).toEqual({ id: 'i', time: 't', 'http.status': 401, 'token.scope': ['a', 'b'], 'a.b.c': null, 'x.y': 'literal', token: ev.token, client_id: 'c' });
     for (const f of [...paths, 'token.fp']) expect(fieldGetter(f)(proj)).toEqual(fieldGetter(f)(ev));
+  });
+});
+
+describe('--workers auto', () => {
+  it('starts no ingest thread below 4 cores (measured not to pay on 2), cores-2 up to 4 above', () => {
+    expect([1, 2, 3, 4, 6, 8, 64].map((c) => autoIngestThreads(c))).toEqual([0, 0, 0, 2, 4, 4, 4]);
   });
 });
