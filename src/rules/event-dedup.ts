@@ -14,10 +14,13 @@ export interface DedupStats {
 
 export class EventDedup {
   // Ids leave only from the front (oldest arrival), whether expired or over the cap, so a Set
-  // (insertion-ordered) plus a ring of event times in the same order is enough: no per-entry
-  // object and no boxed number per id.
+  // plus a ring of ids and event times in the same order is enough: no per-entry object and no
+  // boxed number per id. The ring names the id to delete: asking the Set for its first entry
+  // instead (values().next()) walks over every deleted slot left at its front until the next
+  // rehash, which made each eviction O(evicted so far) once the cap was reached (10^7 events).
   private readonly seen = new Set<string>();
   private times = new Float64Array(1024);
+  private ids: (string | undefined)[] = new Array(1024).fill(undefined);
   private head = 0; // ring index of the oldest id
   private duplicates = 0;
   private expired = 0;
@@ -43,7 +46,7 @@ export class EventDedup {
       this.duplicates++;
       return true;
     }
-    this.appendTime(n, t);
+    this.appendTime(n, id, t);
     if (n >= this.cap) {
       // over the cap: the oldest goes (never the id just added: the cap is at least 1)
       this.dropFront();
@@ -55,28 +58,33 @@ export class EventDedup {
   private append(id: string, t: number): void {
     const n = this.seen.size;
     this.seen.add(id);
-    this.appendTime(n, t);
+    this.appendTime(n, id, t);
   }
 
-  /** Record the time of the id that became entry n (0-based, in arrival order). */
-  private appendTime(n: number, t: number): void {
+  /** Record the id and time that became entry n (0-based, in arrival order). */
+  private appendTime(n: number, id: string, t: number): void {
     if (n === this.times.length) {
       // grow, unrolling the ring so the oldest is at 0
       const next = new Float64Array(n * 2);
       next.set(this.times.subarray(this.head));
       next.set(this.times.subarray(0, this.head), n - this.head);
+      const ids: (string | undefined)[] = new Array(n * 2).fill(undefined);
+      for (let k = 0, j = this.head; k < n; k++, j = j + 1 === n ? 0 : j + 1) ids[k] = this.ids[j];
       this.times = next;
+      this.ids = ids;
       this.head = 0;
     }
     let i = this.head + n;
     if (i >= this.times.length) i -= this.times.length;
     this.times[i] = t;
+    this.ids[i] = id;
   }
 
   private dropFront(): void {
-    const s = this.seen;
-    s.delete(s.values().next().value!);
-    this.head = this.head + 1 === this.times.length ? 0 : this.head + 1;
+    const h = this.head;
+    this.seen.delete(this.ids[h]!);
+    this.ids[h] = undefined;
+    this.head = h + 1 === this.times.length ? 0 : h + 1;
   }
 
   /**
