@@ -62,6 +62,8 @@ export interface StoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   busyTimeoutMs?: number;
   migrationsDir?: string;
+  /** alert changes held in memory for feed pages near the head (default 10,000; tests use fewer) */
+  feedTailMax?: number;
 }
 
 export interface AlertFilter {
@@ -88,6 +90,30 @@ export interface FeedItem {
   seq: number;
   change: AlertChangeKind;
   alert: StoredAlert;
+}
+
+/** An alert's columns as stored (group, evidence and proposed as their JSON text), unparsed. */
+export interface StoredAlertText {
+  id: string;
+  rule_id: string;
+  rule_name: string;
+  rule_title: string;
+  level: string;
+  group_json: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+  evidence_json: string;
+  proposed_json: string;
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FeedTextItem {
+  seq: number;
+  change: AlertChangeKind;
+  alert: StoredAlertText;
 }
 
 export interface ManualActionInput {
@@ -387,7 +413,7 @@ export class Store implements AlertSink, RejectSink {
   private readonly dynamic = new Map<string, Database.Statement>();
   private readonly dynamicRaw = new Map<string, Database.Statement>();
   private readonly alertCache = new AlertReadCache(5000);
-  private readonly feedTail = new FeedTail(TAIL_MAX);
+  private readonly feedTail: FeedTail;
   private readonly totalChanges: Database.Statement<[], number>;
   private readonly readTx: Database.Transaction<(fn: () => unknown) => unknown>;
   private readonly dataVersion: Database.Statement<[], number>;
@@ -402,6 +428,7 @@ export class Store implements AlertSink, RejectSink {
     this.now = opts.now ?? (() => new Date());
     this.metrics = opts.metrics;
     this.logger = opts.logger;
+    this.feedTail = new FeedTail(opts.feedTailMax ?? TAIL_MAX);
     this.st = this.prepare();
     this.totalChanges = db.prepare<[], number>('SELECT total_changes()').pluck();
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
@@ -449,6 +476,11 @@ export class Store implements AlertSink, RejectSink {
       // raw rows (arrays): a page reads 100 of these per request
       feedNewest: db.prepare<[number], [number, string, string]>('SELECT seq, change, alert_id FROM alert_changes ORDER BY seq DESC LIMIT ?').raw(true),
       feedChanges: db.prepare<[number, number], [number, string, string]>('SELECT seq, change, alert_id FROM alert_changes WHERE seq > ? ORDER BY seq LIMIT ?').raw(true),
+      feedTextRows: db.prepare<[number, number], StoredAlertText & { seq: number; change: AlertChangeKind }>(
+        `SELECT c.seq AS seq, c.change AS change, a.id, a.rule_id, a.rule_name, a.rule_title, a.level, a.group_json, a.count, a.first_seen,
+           a.last_seen, a.evidence_json, a.proposed_json, a.status, a.created_at, a.updated_at
+         FROM alert_changes c JOIN alerts a ON a.id = c.alert_id WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
+      ),
       insertAlert: db.prepare(
         `INSERT INTO alerts (id, rule_id, rule_name, rule_title, level, group_json, count, first_seen, last_seen,
            evidence_json, proposed_json, status, created_at, updated_at)
@@ -754,6 +786,30 @@ export class Store implements AlertSink, RejectSink {
          WHERE c.seq > ? ORDER BY c.seq LIMIT ?`,
       ).all(afterSeq, limit);
       return rows.map((r) => ({ seq: r.seq, change: r.change as AlertChangeKind, alert: rowToAlert(r) }));
+    });
+  }
+
+  /**
+   * A feed page for the JSON route. Near the head (the page lies in the in-memory tail) it is
+   * `items`, parsed alerts from the shared cache, whose JSON the API keeps per object. Further
+   * back (a reader backfilling history) it is `rows`: each alert's stored text from one joined
+   * query, neither parsed nor cached, for the API to assemble its JSON from directly (parsing
+   * 100 rows and serialising them again was most of a backfill request). Same changes, same
+   * order and same skipped (deleted) alerts as `alertFeed`.
+   */
+  alertFeedForJson(afterSeq: number, limit: number): { items: FeedItem[] } | { rows: FeedTextItem[] } {
+    return this.readSnapshot(() => {
+      const changes = this.feedTailPage(afterSeq, limit);
+      if (changes) {
+        const alerts = this.alertsById(changes.map((c) => c[2]));
+        if (alerts.every((a) => a !== undefined)) return { items: changes.map((c, i) => ({ seq: c[0], change: c[1] as AlertChangeKind, alert: alerts[i]! })) };
+      }
+      return {
+        rows: this.st.feedTextRows.all(afterSeq, limit).map((r) => {
+          const { seq, change, ...alert } = r;
+          return { seq, change, alert };
+        }),
+      };
     });
   }
 

@@ -13,6 +13,8 @@ import { makeAlert, tempDbFile } from '../store/helpers.js';
 import { startRoutes, type RoutesHarness } from './routes-harness.js';
 
 let h: RoutesHarness;
+/** Same file, a feed tail of 8 changes: older feed pages take the stored-text path (backfill). */
+let back: RoutesHarness;
 let ref: FastifyInstance;
 let refUrl: string;
 let reader: Record<string, string>;
@@ -25,13 +27,14 @@ const bytes = async (url: string, headers: Record<string, string> = {}) => {
 };
 
 /** The served body and the reference body for the same page. */
-async function both(path: string): Promise<[Buffer, Buffer]> {
-  return [await bytes(h.url + '/v1' + path, reader), await bytes(refUrl + path)];
+async function both(path: string, server: RoutesHarness = h): Promise<[Buffer, Buffer]> {
+  return [await bytes(server.url + '/v1' + path, reader), await bytes(refUrl + path)];
 }
 
 beforeAll(async () => {
   file = tempDbFile('aw-page-json-');
   h = await startRoutes({ file });
+  back = await startRoutes({ file, store: { feedTailMax: 8 } });
   reader = h.as('siem-1', ['alerts:read']);
   ref = Fastify({ logger: false });
   const fresh = <T>(fn: (s: ReturnType<typeof openStore>) => T): T => {
@@ -57,6 +60,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await ref?.close();
   await h?.close();
+  await back?.close();
 });
 
 describe('alert list and feed bodies', () => {
@@ -75,9 +79,18 @@ describe('alert list and feed bodies', () => {
       return a;
     });
     h.store.saveAlerts(alerts);
-    for (const path of ['/alerts?limit=500', '/alerts?limit=7', '/alerts/feed?cursor=0&limit=500', '/alerts/feed?cursor=3&limit=10', '/alerts/feed?cursor=100000&limit=10']) {
+    const head = h.store.alertFeedHead();
+    const feeds = ['/alerts/feed?cursor=0&limit=500', '/alerts/feed?cursor=3&limit=10', `/alerts/feed?cursor=${head - 30}&limit=25`, `/alerts/feed?cursor=${head - 4}&limit=10`, '/alerts/feed?cursor=100000&limit=10'];
+    for (const path of ['/alerts?limit=500', '/alerts?limit=7', ...feeds]) {
       const [served, expected] = await both(path);
       expect(served.equals(expected), path).toBe(true);
+    }
+    // the small-tail server builds older pages from the stored text, the newest from the tail
+    expect('rows' in back.store.alertFeedForJson(0, 10)).toBe(true);
+    expect('items' in back.store.alertFeedForJson(head - 4, 10)).toBe(true);
+    for (const path of feeds) {
+      const [served, expected] = await both(path, back);
+      expect(served.equals(expected), 'backfill ' + path).toBe(true);
     }
   });
 
@@ -89,6 +102,8 @@ describe('alert list and feed bodies', () => {
         const [served, expected] = await both(p);
         expect(served.toString(), p).toBe(expected.toString());
       }
+      const [served, expected] = await both(feed, back);
+      expect(served.toString(), 'backfill ' + feed).toBe(expected.toString());
     };
     const a = makeAlert({ rule: 'r-follow', group: { 'source.ip': '198.51.100.1' } });
     h.store.saveAlerts([a]);

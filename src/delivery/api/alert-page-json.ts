@@ -9,18 +9,37 @@
 // The bodies are byte-identical to the route's response-schema serialiser on the whole page
 // (test/api/alert-page-json.test.ts): the alert fragments come from that serialiser compiled
 // for the alert schema, and the wrapper is the same fixed shape it emits.
-import type { FeedItem, Page, StoredAlert } from '../../store/store.js';
+//
+// Backfill feed pages (older than the store's in-memory tail) are built from each alert's
+// stored text instead (`feedFromText`): the evidence column is already the JSON the serialiser
+// would emit for it (JSON.stringify of {event_ids, samples}: the schema declares those two
+// keys in that order and passes samples through with JSON.stringify), and the scalar columns
+// are quoted like the serialiser quotes strings. Only the small group and proposed columns are
+// parsed and re-serialised with the schema's own serialisers (the schema drops undeclared
+// proposal fields and type-checks group values).
+import type { FeedItem, FeedTextItem, Page, StoredAlert, StoredAlertText } from '../../store/store.js';
+
+export interface AlertSerializers {
+  /** the response-schema serialiser compiled for one alert (alertSchema) */
+  alert: (alert: StoredAlert) => string;
+  /** ... for alertSchema.properties.group */
+  group: (group: unknown) => string;
+  /** ... for alertSchema.properties.proposed */
+  proposed: (proposed: unknown) => string;
+}
 
 export class AlertPageJson {
   private readonly fragments = new WeakMap<StoredAlert, Buffer>();
+  /** stored proposed_json → its serialised form: a rule's proposals are the same text on every alert it raises */
+  private readonly proposedJson = new Map<string, string>();
 
-  /** `serializeAlert`: the response-schema serialiser compiled for one alert (alertSchema). */
-  constructor(private readonly serializeAlert: (alert: StoredAlert) => string) {}
+  constructor(private readonly ser: AlertSerializers) {}
+
 
   alert(a: StoredAlert): Buffer {
     let json = this.fragments.get(a);
     if (json === undefined) {
-      json = Buffer.from(this.serializeAlert(a));
+      json = Buffer.from(this.ser.alert(a));
       this.fragments.set(a, json);
     }
     return json;
@@ -46,6 +65,36 @@ export class AlertPageJson {
     }
     parts.push('],"next_cursor":' + JSON.stringify(nextCursor) + '}');
     return join(parts);
+  }
+
+  /** The alert's JSON from its stored text (see the header): equal to the serialiser's output for the parsed row. */
+  alertFromText(r: StoredAlertText): string {
+    let proposed = this.proposedJson.get(r.proposed_json);
+    if (proposed === undefined) {
+      proposed = this.ser.proposed(JSON.parse(r.proposed_json));
+      if (this.proposedJson.size >= 1000) this.proposedJson.clear();
+      this.proposedJson.set(r.proposed_json, proposed);
+    }
+    return (
+      '{"id":' + JSON.stringify(r.id) +
+      ',"rule":{"id":' + JSON.stringify(r.rule_id) + ',"name":' + JSON.stringify(r.rule_name) + ',"title":' + JSON.stringify(r.rule_title) + ',"level":' + JSON.stringify(r.level) +
+      '},"group":' + this.ser.group(JSON.parse(r.group_json)) +
+      ',"count":' + r.count +
+      ',"first_seen":' + JSON.stringify(r.first_seen) + ',"last_seen":' + JSON.stringify(r.last_seen) + ',"status":' + JSON.stringify(r.status) +
+      ',"evidence":' + r.evidence_json +
+      ',"proposed":' + proposed +
+      ',"created_at":' + JSON.stringify(r.created_at) + ',"updated_at":' + JSON.stringify(r.updated_at) + '}'
+    );
+  }
+
+  /** A feed page from stored text (`Store.alertFeedForJson` rows): same shape as `feed`. */
+  feedFromText(items: readonly FeedTextItem[], nextCursor: string): Buffer {
+    let body = '{"items":[';
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i];
+      body += (i ? ',' : '') + '{"seq":' + it.seq + ',"change":' + JSON.stringify(it.change) + ',"alert":' + this.alertFromText(it.alert) + '}';
+    }
+    return Buffer.from(body + '],"next_cursor":' + JSON.stringify(nextCursor) + '}');
   }
 }
 

@@ -176,7 +176,13 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
   const json = (reply: FastifyReply) => {
     if (!pageJson) {
       const serializeAlert = reply.compileSerializationSchema(alertSchema);
-      pageJson = new AlertPageJson((a) => serializeAlert(a as unknown as Record<string, unknown>));
+      const serializeGroup = reply.compileSerializationSchema(alertSchema.properties.group);
+      const serializeProposed = reply.compileSerializationSchema(alertSchema.properties.proposed);
+      pageJson = new AlertPageJson({
+        alert: (a) => serializeAlert(a as unknown as Record<string, unknown>),
+        group: (g) => serializeGroup(g as Record<string, unknown>),
+        proposed: (p) => serializeProposed(p as Record<string, unknown>),
+      });
     }
     return pageJson;
   };
@@ -235,8 +241,10 @@ export async function alertsRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
     if (wantsStream) return streamFeed(req, reply, cursor, format);
     if (format === 'json') {
       return cachedJson(reply, `feed ${cursor} ${req.query.limit}`, () => {
-        const items = store.alertFeed(cursor, req.query.limit);
-        return json(reply).feed(items, items.length ? String(items[items.length - 1].seq) : String(cursor));
+        const page = store.alertFeedForJson(cursor, req.query.limit);
+        const items = 'items' in page ? page.items : page.rows;
+        const next = items.length ? String(items[items.length - 1].seq) : String(cursor);
+        return 'items' in page ? json(reply).feed(page.items, next) : json(reply).feedFromText(page.rows, next);
       });
     }
     const items = store.alertFeed(cursor, req.query.limit);
