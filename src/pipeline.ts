@@ -6,6 +6,7 @@ import type { AwEvent } from './events/event.js';
 import type { Ingestor, Origin, Rejection } from './events/ingest-types.js';
 import type { RuleEngine } from './rules/types.js';
 import type { Metrics } from './observability/metrics.js';
+import { RepeatedContentIds } from './events/repeated-content.js';
 
 /** Durable alert storage; returns once the alerts are written (synchronous SQLite). */
 export interface AlertSink {
@@ -55,8 +56,13 @@ export class Pipeline {
     this.engine = engine;
   }
 
-  /** Ingest a batch of raw lines (NDJSON or gateway log lines). Line numbers start at `firstLine`. */
-  ingestLines(lines: readonly string[], origin: Omit<Origin, 'line'>, firstLine = 1): BatchResult {
+  /**
+   * Ingest a batch of raw lines (NDJSON or gateway log lines). Line numbers start at `firstLine`.
+   * `repeats`: the input stream's numbering of repeated content (events/repeated-content.ts);
+   * a stream that spans several calls (a file read in batches, a body ingested in slices)
+   * passes the same one to each. Without it the batch is a stream of its own.
+   */
+  ingestLines(lines: readonly string[], origin: Omit<Origin, 'line'>, firstLine = 1, repeats?: RepeatedContentIds): BatchResult {
     const rejected: Rejection[] = [];
     let accepted = 0;
     for (let i = 0; i < lines.length; i++) {
@@ -66,29 +72,39 @@ export class Pipeline {
       const out = this.deps.ingestor.ingestLine(line, origin);
       if (out.ok) {
         accepted++;
+        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id);
         this.accept(out.event);
       } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
     return this.finishBatch(origin.source, accepted, rejected);
   }
 
-  /** Ingest already-parsed objects (a JSON array body, Kafka messages decoded upstream). */
-  ingestObjects(objs: readonly unknown[], origin: Omit<Origin, 'line'>, firstLine = 1): BatchResult {
+  /** Ingest already-parsed objects (a JSON array body, Kafka messages decoded upstream); `repeats` as for ingestLines. */
+  ingestObjects(objs: readonly unknown[], origin: Omit<Origin, 'line'>, firstLine = 1, repeats?: RepeatedContentIds): BatchResult {
     const rejected: Rejection[] = [];
     let accepted = 0;
     for (let i = 0; i < objs.length; i++) {
       const out = this.deps.ingestor.ingestObject(objs[i], origin);
       if (out.ok) {
         accepted++;
+        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id);
         this.accept(out.event);
       } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
     return this.finishBatch(origin.source, accepted, rejected);
   }
 
-  /** Events ingested elsewhere (an ingest worker thread, src/parallel/), evaluated in input order as ingestLines would. */
-  acceptIngested(events: readonly AwEvent[], rejected: Rejection[], source: Origin['source']): BatchResult {
-    for (let i = 0; i < events.length; i++) this.accept(events[i]);
+  /**
+   * Events ingested elsewhere (an ingest worker thread, src/parallel/), evaluated in input order
+   * as ingestLines would; `derived` marks the events whose id the thread derived (numbered here,
+   * in input order, with the stream's `repeats`).
+   */
+  acceptIngested(events: readonly AwEvent[], rejected: Rejection[], source: Origin['source'], derived?: Uint8Array, repeats?: RepeatedContentIds): BatchResult {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      if (derived !== undefined && derived[i] === 1) e.id = (repeats ??= new RepeatedContentIds()).occurrence(e.id);
+      this.accept(e);
+    }
     return this.finishBatch(source, events.length, rejected);
   }
 

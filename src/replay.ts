@@ -7,6 +7,7 @@ import type { Ingestor, Origin, Rejection, RejectReason } from './events/ingest-
 import type { RuleEngine } from './rules/types.js';
 import { Pipeline, type RejectSink } from './pipeline.js';
 import { DEFAULT_DETECTION_SUPPRESS_MS } from './rules/rule-compiler.js';
+import { RepeatedContentIds } from './events/repeated-content.js';
 
 export interface ReplayDeps {
   ingestor: Ingestor;
@@ -43,6 +44,8 @@ export class Replay {
   private readonly pending = new Map<string, Alert>();
   private readonly written = new Set<string>();
   private readonly horizonMs = new Map<string, number>();
+  /** one stream per origin object across its batches (the command makes one per input file, so a file given twice is sent twice) */
+  private readonly repeats = new WeakMap<object, RepeatedContentIds>();
   private readonly summary: ReplaySummary = {
     linesRead: 0, accepted: 0, rejected: 0, rejectedByReason: {}, rejectionSamples: [],
     alerts: 0, alertsByRule: {}, lateUpdates: 0, lateEvents: 0,
@@ -68,15 +71,15 @@ export class Replay {
   /** Feed one batch of raw lines; writes out alerts the watermark has made final. */
   ingestLines(lines: readonly string[], origin: Omit<Origin, 'line'>, firstLine: number): void {
     this.summary.linesRead += countNonBlank(lines);
-    const res = this.pipeline.ingestLines(lines, origin, firstLine);
+    const res = this.pipeline.ingestLines(lines, origin, firstLine, this.streamOf(origin));
     this.summary.accepted += res.accepted;
     this.release(false);
   }
 
   /** Feed one batch ingested by an ingest thread (src/parallel/ingest-pool.ts). */
-  ingestIngested(batch: { events: readonly AwEvent[]; rejections: Rejection[]; nonEmpty: number }, source: Origin['source']): void {
+  ingestIngested(batch: { events: readonly AwEvent[]; rejections: Rejection[]; nonEmpty: number; derived?: Uint8Array }, origin: Omit<Origin, 'line'>): void {
     this.summary.linesRead += batch.nonEmpty;
-    const res = this.pipeline.acceptIngested(batch.events, batch.rejections, source);
+    const res = this.pipeline.acceptIngested(batch.events, batch.rejections, origin.source, batch.derived, this.streamOf(origin));
     this.summary.accepted += res.accepted;
     this.release(false);
   }
@@ -87,6 +90,12 @@ export class Replay {
     this.release(true);
     this.summary.lateEvents = this.deps.engine.stats().lateEvents;
     return this.summary;
+  }
+
+  private streamOf(origin: Omit<Origin, 'line'>): RepeatedContentIds {
+    let r = this.repeats.get(origin);
+    if (r === undefined) this.repeats.set(origin, (r = new RepeatedContentIds()));
+    return r;
   }
 
   private collect(alerts: Alert[]): void {

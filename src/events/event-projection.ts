@@ -26,7 +26,11 @@ export function attachSource(projection: object, line: string, rebuild: RebuildE
 export function fullEventCopy(ev: object): Obj {
   const p = ev as { [SOURCE_LINE]?: string; [REBUILD]?: RebuildEvent };
   const line = p[SOURCE_LINE];
-  return line !== undefined ? p[REBUILD]!(line) : (structuredClone(ev) as Obj);
+  if (line === undefined) return structuredClone(ev) as Obj;
+  const full = p[REBUILD]!(line);
+  // the id as the stream numbered it (a repeated line's `<id>.<n>`, repeated-content.ts), not as re-derived
+  full.id = (ev as Obj).id;
+  return full;
 }
 
 /**

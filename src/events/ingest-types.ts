@@ -36,7 +36,8 @@ export interface Rejection {
 }
 
 export type IngestOutcome =
-  | { ok: true; event: AwEvent; format: Exclude<InputFormat, 'auto'> }
+  /** derivedId: the ingestor derived the event's id from its content (the input had none); see repeated-content.ts */
+  | { ok: true; event: AwEvent; format: Exclude<InputFormat, 'auto'>; derivedId: boolean }
   | { ok: false; rejection: Rejection };
 
 /** Normalise → redact → validate, one line or one parsed object at a time. Never throws. */

@@ -80,6 +80,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
 
   /** adapter output → the accepted event; throws Reject */
   function finish(e: Obj): AwEvent {
+    derived = false;
     if ('redaction' in e) delete e.redaction; // only authwatch sets it
     let report;
     const stats: WalkStats = { depth: 0, keys: 0, longestArray: 0, longestString: 0, longestKey: 0 };
@@ -104,6 +105,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     if (e.id === undefined || e.id === REDACTED || (typeof e.id === 'string' && e.id.includes(REDACTED))) {
       // derived before route_class is filled, so a route policy change does not change ids
       e.id = deriveEventId(e);
+      derived = true;
     }
     const http = e.http as Obj | undefined;
     if (http && http.route_class === undefined && typeof http.route === 'string') {
@@ -180,6 +182,8 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
   // stage knows the format (`unknown` for lines rejected before one was chosen).
   const receivedChildren = new Map<string, { inc(): void }>();
   let lastFormat: AdapterFormat | 'unknown' = 'unknown';
+  // whether the last finished event's id was derived (a variable, not a field: no object per event)
+  let derived = false;
   function countReceived(origin: Origin): void {
     if (!metrics) return;
     const key = origin.source + '|' + lastFormat;
@@ -196,7 +200,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
       lastFormat = 'unknown';
       try {
         const r = fromLine(typeof line === 'string' ? line : String(line));
-        return { ok: true, event: r.event, format: r.format };
+        return { ok: true, event: r.event, format: r.format, derivedId: derived };
       } catch (err) {
         return rejected(err, origin, () => rawForRejection(String(line)));
       } finally {
@@ -207,7 +211,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
       lastFormat = 'unknown';
       try {
         const r = fromObject(obj, undefined);
-        return { ok: true, event: r.event, format: r.format };
+        return { ok: true, event: r.event, format: r.format, derivedId: derived };
       } catch (err) {
         return rejected(err, origin, () => rawForObject(obj));
       } finally {

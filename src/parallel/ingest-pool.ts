@@ -16,6 +16,8 @@ export interface IngestedBatch {
   events: AwEvent[];
   rejections: Rejection[];
   nonEmpty: number;
+  /** per event, 1 when its id was derived from its content (see Pipeline.acceptIngested) */
+  derived?: Uint8Array;
 }
 
 export class IngestThreadError extends Error {
@@ -133,7 +135,7 @@ export class IngestPool {
       const idx = res.lineIndex;
       for (let i = 0; i < events.length; i++) attachSource(events[i], p.lines[idx[i]], rebuild);
     }
-    p.resolve({ events, rejections: res.rejections, nonEmpty: res.nonEmpty });
+    p.resolve({ events, rejections: res.rejections, nonEmpty: res.nonEmpty, derived: res.derived });
   }
 
   private fail(err: Error): void {

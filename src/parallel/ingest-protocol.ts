@@ -26,6 +26,8 @@ export interface IngestResponse {
   /** per event, the index of its line in the request (transferred, not copied) */
   lineIndex?: Int32Array;
   accepted: number;
+  /** per event, 1 when the thread derived its id from the content (numbered on the main thread, in input order) */
+  derived?: Uint8Array;
   rejections: Rejection[];
   /** non-blank lines seen (the replay summary's "lines read") */
   nonEmpty: number;

@@ -23,6 +23,7 @@ function handle(req: IngestRequest): IngestResponse {
   const rejections: Rejection[] = [];
   const parts: string[] = [];
   const at: number[] = [];
+  const derived: number[] = [];
   let nonEmpty = 0;
   const base = req.origin;
   const lines = req.lines;
@@ -37,10 +38,11 @@ function handle(req: IngestRequest): IngestResponse {
     else {
       parts.push(JSON.stringify(project ? project(out.event as unknown as Record<string, unknown>) : out.event));
       at.push(i);
+      derived.push(out.derivedId ? 1 : 0);
     }
   }
   const lineIndex = Int32Array.from(at);
-  return { seq: req.seq, events: '[' + parts.join(',') + ']', lineIndex, accepted: parts.length, rejections, nonEmpty };
+  return { seq: req.seq, events: '[' + parts.join(',') + ']', lineIndex, derived: Uint8Array.from(derived), accepted: parts.length, rejections, nonEmpty };
 }
 
 parentPort!.on('message', (req: IngestRequest) => {
@@ -51,5 +53,5 @@ parentPort!.on('message', (req: IngestRequest) => {
     // the ingestor never throws on input; this is a bug, reported to the caller, not a crash here
     res = { seq: req.seq, events: '[]', accepted: 0, rejections: [], nonEmpty: 0, error: `${(err as Error)?.name ?? 'Error'}: ${(err as Error)?.message ?? ''}` };
   }
-  parentPort!.postMessage(res, res.lineIndex ? [res.lineIndex.buffer as ArrayBuffer] : []);
+  parentPort!.postMessage(res, [res.lineIndex?.buffer, res.derived?.buffer].filter((b) => b !== undefined) as ArrayBuffer[]);
 });

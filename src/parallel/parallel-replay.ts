@@ -23,7 +23,7 @@ export async function replayBatchesPooled(o: PooledReplayOptions): Promise<void>
   const inFlight: { read: LineBatch; done: Promise<IngestedBatch> }[] = [];
   const evaluateOldest = async () => {
     const next = inFlight.shift()!;
-    o.replay.ingestIngested(await next.done, o.origin.source);
+    o.replay.ingestIngested(await next.done, o.origin);
     await o.afterBatch?.(next.read);
   };
   try {

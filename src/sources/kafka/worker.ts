@@ -27,6 +27,7 @@ import { KafkaStateStore, attachOutbox } from './kafka-state.js';
 import { OutboxPublisher } from './outbox-publisher.js';
 import type { RuleRouter } from './rule-router.js';
 import { BundleBuilder, bundleLines, bundleWatermark } from './rule-bundle.js';
+import { RepeatedContentIds } from '../../events/repeated-content.js';
 
 export type KafkaConfig = Config['kafka'];
 
@@ -304,6 +305,7 @@ export class KafkaWorker {
     let bytes = 0;
     let maxTime = -Infinity; // newest event time of the batch: every rule partition's watermark (rule-bundle.ts)
     const slice = new TimeSlice();
+    let repeats: RepeatedContentIds | undefined;
     for (const m of batch.messages) {
       if (slice.due()) await slice.yield();
       const origin = { source: 'kafka' as const, name: topic, partition, offset: m.offset };
@@ -311,6 +313,8 @@ export class KafkaWorker {
       bytes += m.value?.length ?? 0;
       const out = this.d.ingestor.ingestLine(line, origin);
       if (out.ok) {
+        // the batch is the stream within which identical content is numbered (repeated-content.ts)
+        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id);
         // one copy per rule partition owning a (rule, group) this event counts towards; none if no rule matches
         const t = Date.parse(out.event.time);
         if (t > maxTime) maxTime = t;
