@@ -18,7 +18,7 @@ import { createEngine } from './rules/engine.js';
 import { loadRuleSet } from './rules/rule-loader.js';
 import type { RuleEngine, RuleLoadError } from './rules/types.js';
 import { createRulesController, type EngineBuilder, type ManagedRulesController } from './rules-controller.js';
-import { openStore, type Store } from './store/store.js';
+import { openStore, type Store, type StoreOptions } from './store/store.js';
 import { startKafka } from './sources/kafka/start-kafka.js';
 import { createBackground, type Background } from './jobs/background.js';
 import { TokenKidIndex } from './monitors/kid-index.js';
@@ -35,8 +35,10 @@ export interface AppOptions {
   handleSignals?: boolean;
   /** self-monitoring flush interval (default 250 ms) */
   selfMonitorIntervalMs?: number;
-  /** SQLite synchronous mode of the store (default FULL; see docs/api.md "Durability") */
-  storeSynchronous?: 'FULL' | 'NORMAL';
+  /** SQLite synchronous mode of the store (default GROUP: group commit; see docs/api.md "Durability") */
+  storeSynchronous?: 'FULL' | 'NORMAL' | 'GROUP';
+  /** group commit: the fsync the store uses (tests observe acknowledgements waiting for it) */
+  storeFsync?: StoreOptions['fsync'];
 }
 
 export interface App {
@@ -87,7 +89,7 @@ export async function createApp(config: Config, opts: AppOptions = {}): Promise<
   if (!first.engine) throw new StartupError(`rules in ${config.rules.dir} failed to load:\n${formatRuleErrors(first.errors)}`);
 
   const auth = await createApiAuth(config); // config errors (issuer, key source, algorithms) stop start-up before anything is opened
-  const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }), synchronous: opts.storeSynchronous });
+  const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }), synchronous: opts.storeSynchronous ?? 'GROUP', fsync: opts.storeFsync });
   // unknown_kid / accepted-kid index for the JWKS monitor, fed with every accepted event
   const kidIndex = new TokenKidIndex();
   const pipeline = new Pipeline({ ingestor, engine: first.engine, alerts: store, rejects: store, metrics, onEvent: (e) => kidIndex.observe(e) });

@@ -2,6 +2,8 @@
 // they propose, decision and alert change feeds, the append-only audit log and rejected input.
 // One SQLite file (better-sqlite3, WAL). Every write is one IMMEDIATE transaction; with
 // synchronous=FULL a write that returned is on disk, so it survives kill -9 and power loss.
+// With 'GROUP' (the server's default) a write that returned survives kill -9, and is on disk
+// once `durable()` resolves: acknowledgements await it (see wal-sync.ts, docs/api.md "Durability").
 import { createHash } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -27,6 +29,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { AlertSink, RejectSink } from '../pipeline.js';
 import { parseDuration } from '../util/duration.js';
 import { migrate, MIGRATIONS_DIR } from './migrate.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
+import { WalSync, type FsyncFn } from './wal-sync.js';
 
 /** The open database handle, passed to transaction listeners: write with it, inside the transaction. */
 export type StoreTx = Database.Database;
@@ -58,8 +62,17 @@ export interface StoreOptions {
   now?: () => Date;
   metrics?: Metrics;
   logger?: Logger;
-  /** FULL (default): an acknowledged write survives power loss. NORMAL: survives a process crash only. */
-  synchronous?: 'FULL' | 'NORMAL';
+  /**
+   * FULL (default): a write that returned is on disk (fsync inside each commit, on the caller's
+   * thread). GROUP: synchronous=NORMAL plus `durable()`, an fsync of the WAL on the thread pool
+   * shared by the commits before it, and checkpoints on a worker thread; a write is on disk
+   * once `durable()` resolves. NORMAL: survives a process crash only.
+   */
+  synchronous?: 'FULL' | 'NORMAL' | 'GROUP';
+  /** GROUP: the fsync used by durable() (tests observe it); default fs.fsync */
+  fsync?: FsyncFn;
+  /** GROUP: how often a PASSIVE checkpoint is run after writes (default 1000 ms) */
+  checkpointIntervalMs?: number;
   busyTimeoutMs?: number;
   migrationsDir?: string;
   /** alert changes held in memory for feed pages near the head (default 10,000; tests use fewer) */
@@ -1142,8 +1155,29 @@ export class Store implements AlertSink, RejectSink {
     return res;
   }
 
+  private walSync: WalSync | null = null;
+  private checkpointer: WalCheckpointer | null = null;
+
+  /** openStore with synchronous 'GROUP': durable() fsyncs `file`-wal; checkpoints leave the event loop. */
+  enableGroupCommit(file: string, opts: StoreOptions): void {
+    const changes = () => this.totalChanges.get()!;
+    this.walSync = new WalSync(file + '-wal', changes, opts.fsync);
+    this.checkpointer = new WalCheckpointer(file, changes, opts.checkpointIntervalMs ?? 1000, this.logger);
+  }
+
+  /**
+   * Resolves once every write made so far through this store's connection is on disk. Await it
+   * before acknowledging a write to anyone who relies on it surviving power loss. Immediate
+   * unless the store is in group-commit mode (then it waits for a shared fsync off the loop).
+   */
+  durable(): Promise<void> {
+    return this.walSync ? this.walSync.durable() : Promise.resolve();
+  }
+
   close(): void {
     this.commitListeners.clear();
+    this.checkpointer?.close();
+    this.walSync?.close();
     if (this.db.open) this.db.close();
   }
 }
@@ -1177,9 +1211,12 @@ export function bouncerKeyHash(apiKey: string): string {
 export function openStore(file: string, opts: StoreOptions = {}): Store {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
+  const group = opts.synchronous === 'GROUP' && file !== ':memory:';
   try {
     db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${opts.synchronous ?? 'FULL'}`);
+    db.pragma(`synchronous = ${opts.synchronous === 'GROUP' ? 'NORMAL' : (opts.synchronous ?? 'FULL')}`);
+    // checkpoints run on the checkpointer's thread (wal-checkpointer.ts), never inside a commit
+    if (group) db.pragma('wal_autocheckpoint = 0');
     db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 5000}`);
     db.pragma('foreign_keys = ON');
     migrate(db, opts.migrationsDir ?? MIGRATIONS_DIR);
@@ -1187,5 +1224,7 @@ export function openStore(file: string, opts: StoreOptions = {}): Store {
     db.close();
     throw err;
   }
-  return new Store(db, opts);
+  const store = new Store(db, opts);
+  if (group) store.enableGroupCommit(file, opts);
+  return store;
 }

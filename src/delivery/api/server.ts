@@ -130,6 +130,12 @@ export async function buildServer(deps: ApiDeps, opts: ServerOptions): Promise<A
     }
   });
 
+  // Group commit (store synchronous 'GROUP', docs/api.md "Durability"): a write is acknowledged
+  // only once it is on disk. Reads never wait for it.
+  app.addHook('onSend', async (request) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD') await deps.store.durable();
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const status = String(reply.statusCode);

@@ -64,6 +64,7 @@ export class ViewMaterialiser {
         }
         if (alerts.length) this.d.store.saveAlerts(alerts, { mirror: true });
         for (const a of actions) this.d.store.mirrorAction(a);
+        await this.d.store.durable(); // group commit: on disk before the offset is committed
         ctx.resolveOffset(batch.messages[batch.messages.length - 1].offset);
         await ctx.heartbeat();
       },

@@ -557,6 +557,8 @@ export class KafkaWorker {
         const rows = [...this.pendingState];
         this.pendingState.clear();
         try {
+          // group commit (store 'GROUP'): the alerts and restart point behind these rows reach the disk first
+          await this.d.store.durable();
           await this.stateProducer!.send(
             this.topics.state,
             rows.map(([partition, r]) => ({
