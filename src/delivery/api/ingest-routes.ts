@@ -4,9 +4,9 @@
 // was read is answered 200 even when some lines were rejected; only the body as a whole can fail
 // (413 too large, 415 wrong type).
 import type { FastifyInstance } from 'fastify';
-import type { BatchResult } from '../../pipeline.js';
 import { errorBodySchema } from './error-schema.js';
 import type { ApiDeps } from './deps.js';
+import { ingestSliced, type SlicedResult } from './sliced-ingest.js';
 
 /** Results list only rejected lines, and at most this many, so a huge bad body gets a small answer. */
 export const MAX_LISTED_REJECTIONS = 1000;
@@ -59,10 +59,11 @@ export async function ingestRoutes(app: FastifyInstance, opts: { deps: ApiDeps }
       metrics.ingestBytes.inc({ source: 'http' }, Buffer.byteLength(body));
       const origin = { source: 'http' as const, name: request.principal.clientId };
       const ct = (request.headers['content-type'] ?? '').toLowerCase();
-      let result: BatchResult;
+      let result: SlicedResult;
+      // in slices, so a large body does not hold every other request back (sliced-ingest.ts)
       const parsed = ct.startsWith('application/json') ? parseJson(body) : undefined;
-      if (parsed !== undefined) result = pipeline.ingestObjects(Array.isArray(parsed) ? parsed : [parsed], origin);
-      else result = pipeline.ingestLines(body.split(/\r?\n/), origin);
+      if (parsed !== undefined) result = await ingestSliced(pipeline, 'objects', Array.isArray(parsed) ? parsed : [parsed], origin);
+      else result = await ingestSliced(pipeline, 'lines', body.split(/\r?\n/), origin);
       const listed = result.rejected.slice(0, MAX_LISTED_REJECTIONS);
       return {
         accepted: result.accepted,
