@@ -96,3 +96,15 @@ function encodeObject(o: Record<string, unknown>, top: boolean): string {
 export function deriveEventId(event: Record<string, unknown>): string {
   return 'ev_' + hash('sha256', encodeObject(event, true), 'base64url').slice(0, 32);
 }
+
+/**
+ * The id of an event read from a text log line that needed no redaction: `ev_` + 32 base64url
+ * chars of SHA-256 over the format, the observer name and the line itself. The event is a
+ * function of exactly these (the adapter reads nothing else), so this identifies it as the
+ * canonical encoding does, at a fraction of the cost: no encoding to build, a shorter input.
+ * Lines that held a secret never get one (their id would be a hash of the secret): they take
+ * deriveEventId over the redacted event.
+ */
+export function deriveLineEventId(format: string, observerName: string, line: string): string {
+  return 'ev_' + hash('sha256', format + '\n' + observerName + '\n' + line, 'base64url').slice(0, 32);
+}

@@ -9,7 +9,7 @@ import type { RoutePolicy } from './route-policy.js';
 import { createRedactor, fingerprint, redactText, RedactionDepthError, REDACTED, type RedactionKind, type WalkStats } from './redaction.js';
 import { checkLimits, contractViolation } from './event-validate.js';
 import { normaliseTime } from './event-time.js';
-import { deriveEventId } from './event-id.js';
+import { deriveEventId, deriveLineEventId } from './event-id.js';
 import { isObj, type AdapterContext, type AdapterFormat, type AdapterResult, type Obj } from './adapters/adapter-types.js';
 import { adaptAuthwatch } from './adapters/authwatch-adapter.js';
 import { adaptNginxJson, adaptNginxLine, matchNginxCombined } from './adapters/nginx-adapter.js';
@@ -78,8 +78,11 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     }
   }
 
-  /** adapter output → the accepted event; throws Reject */
-  function finish(e: Obj): AwEvent {
+  /**
+   * adapter output → the accepted event; throws Reject. `line`: the text log line (NGINX
+   * combined) the event was read from, whose hash is its id when nothing needed redaction.
+   */
+  function finish(e: Obj, line?: string): AwEvent {
     derived = false;
     if ('redaction' in e) delete e.redaction; // only authwatch sets it
     let report;
@@ -104,7 +107,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     // an id that held a secret was redacted to a constant; it no longer identifies the event
     if (e.id === undefined || e.id === REDACTED || (typeof e.id === 'string' && e.id.includes(REDACTED))) {
       // derived before route_class is filled, so a route policy change does not change ids
-      e.id = deriveEventId(e);
+      e.id = line !== undefined && report.count === 0 ? deriveLineEventId('nginx-combined', (e.observer as Obj).name as string, line) : deriveEventId(e);
       derived = true;
     }
     const http = e.http as Obj | undefined;
@@ -164,7 +167,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
       lastFormat = 'nginx';
       const r = adaptNginxLine(line, ctx.nginx, match);
       if (!r.ok) throw new Reject('adapter_error', `nginx: ${r.message}`, rawForRejection(line));
-      return { event: finish(r.event), format: 'nginx' };
+      return { event: finish(r.event, line), format: 'nginx' };
     }
     let parsed: unknown;
     try {

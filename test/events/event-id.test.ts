@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { deriveEventId } from '../../src/events/event-id.js';
+import { createIngestor } from '../../src/events/ingestor.js';
+import { compileRoutePolicy } from '../../src/events/route-policy.js';
 
 /** The id's definition, written plainly: sorted keys, length-prefixed strings, SHA-256. */
 function reference(v: unknown, top = false): string {
@@ -79,5 +81,35 @@ describe('deriveEventId', () => {
     const e = { time: 't', observer: { id: 'x', name: 'n' } };
     expect(deriveEventId({ ...e, id: 'p', redaction: { applied: true } })).toBe(deriveEventId(e));
     expect(deriveEventId({ ...e, observer: { name: 'n' } })).not.toBe(deriveEventId(e));
+  });
+});
+
+describe('ids of NGINX combined lines', () => {
+  const lineRef = (observer: string, line: string) => 'ev_' + createHash('sha256').update(`nginx-combined\n${observer}\n${line}`, 'utf8').digest('base64url').slice(0, 32);
+  const ingestorFor = (observer?: string) =>
+    createIngestor({ fingerprintSecret: Buffer.from('event-id-test-secret-0123456789abcdef'), routePolicy: compileRoutePolicy({ routes: [] }), inputFormat: 'nginx', maxLineBytes: 65536, ...(observer ? { observerNames: { nginx: observer } } : {}) });
+  const origin = { source: 'file' as const, name: 'access.log' };
+  const line = '203.0.113.10 - - [14/Mar/2026:10:30:00 +0100] "GET /api/v1/orders/42?page=2 HTTP/1.1" 401 52 "-" "curl/8.5.0"';
+
+  it('a line that needed no redaction: SHA-256 of format, observer name and the line itself', () => {
+    const out = ingestorFor().ingestLine(line, origin);
+    if (!out.ok) throw new Error(out.rejection.message);
+    expect(out.event.id).toBe(lineRef('nginx', line));
+    expect(out.derivedId).toBe(true);
+    // the same line from another observer is another event; a CRLF line is the same line
+    const other = ingestorFor('edge-2').ingestLine(line, origin);
+    expect(other.ok && other.event.id).toBe(lineRef('edge-2', line));
+    const crlf = ingestorFor().ingestLine(line + '\r', origin);
+    expect(crlf.ok && crlf.event.id).toBe(out.event.id);
+  });
+
+  it('a line that held a secret: the canonical id of the redacted event, never a hash of the raw line', () => {
+    const secretLine = '203.0.113.10 - - [14/Mar/2026:10:30:00 +0100] "GET /cb?code=SplxlOBeZQQYbYS6WxSbIA&state=xyz HTTP/1.1" 401 52 "-" "curl/8.5.0"';
+    const out = ingestorFor().ingestLine(secretLine, origin);
+    if (!out.ok) throw new Error(out.rejection.message);
+    expect(out.event.redaction?.applied).toBe(true);
+    expect(JSON.stringify(out.event)).not.toContain('SplxlOBeZQQYbYS6WxSbIA');
+    expect(out.event.id).not.toBe(lineRef('nginx', secretLine));
+    expect(out.event.id).toBe(referenceId(out.event as unknown as Record<string, unknown>));
   });
 });
