@@ -72,7 +72,7 @@ export class Pipeline {
       const out = this.deps.ingestor.ingestLine(line, origin);
       if (out.ok) {
         accepted++;
-        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id);
+        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id, out.event.time);
         this.accept(out.event);
       } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
@@ -87,7 +87,7 @@ export class Pipeline {
       const out = this.deps.ingestor.ingestObject(objs[i], origin);
       if (out.ok) {
         accepted++;
-        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id);
+        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id, out.event.time);
         this.accept(out.event);
       } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
@@ -102,7 +102,7 @@ export class Pipeline {
   acceptIngested(events: readonly AwEvent[], rejected: Rejection[], source: Origin['source'], derived?: Uint8Array, repeats?: RepeatedContentIds): BatchResult {
     for (let i = 0; i < events.length; i++) {
       const e = events[i];
-      if (derived !== undefined && derived[i] === 1) e.id = (repeats ??= new RepeatedContentIds()).occurrence(e.id);
+      if (derived !== undefined && derived[i] === 1) e.id = (repeats ??= new RepeatedContentIds()).occurrence(e.id, e.time);
       this.accept(e);
     }
     return this.finishBatch(source, events.length, rejected);

@@ -25,29 +25,34 @@ const timeLocal = (ms: number) => {
 const sameLine = (ms: number, ip = '203.0.113.9') => `${ip} - - [${timeLocal(ms)}] "POST /oauth/token HTTP/1.1" 401 52 "-" "curl/8.5.0"`;
 
 describe('RepeatedContentIds', () => {
+  const T1 = '2026-11-26T10:00:00.000Z';
   it('keeps the first id, numbers the n-th repetition <id>.<n>, and numbers a replayed stream the same way', () => {
     const seq = ['a', 'b', 'a', 'a', 'c', 'b'];
     const run = () => {
       const r = new RepeatedContentIds();
-      return seq.map((id) => r.occurrence(id));
+      return seq.map((id) => r.occurrence(id, T1));
     };
     expect(run()).toEqual(['a', 'b', 'a.2', 'a.3', 'c', 'b.2']);
     expect(run()).toEqual(run());
   });
 
-  it('gives distinct ids to every occurrence as long as repetitions are within a generation', () => {
-    const r = new RepeatedContentIds(100);
+  it('gives distinct ids to every occurrence when times interleave (out-of-order lines) within the recent times', () => {
+    const r = new RepeatedContentIds();
     const out: string[] = [];
-    // 60 distinct ids, each repeated 5 times, interleaved: 300 occurrences, repetitions ≤ 60 apart
-    for (let k = 0; k < 5; k++) for (let i = 0; i < 60; i++) out.push(r.occurrence(`ev_${i}`));
-    expect(new Set(out).size).toBe(300);
+    // 8 event times, 30 ids each, every id 4 times, all interleaved
+    for (let k = 0; k < 4; k++) for (let i = 0; i < 30; i++) for (let t = 0; t < 8; t++) out.push(r.occurrence(`ev_${t}_${i}`, `2026-11-26T10:00:0${t}.000Z`));
+    expect(new Set(out).size).toBe(4 * 30 * 8);
   });
 
-  it('holds at most two generations: a repetition further away than that starts counting again', () => {
-    const r = new RepeatedContentIds(10);
-    expect(r.occurrence('x')).toBe('x');
-    for (let i = 0; i < 25; i++) r.occurrence(`other-${i}`);
-    expect(r.occurrence('x')).toBe('x');
+  it('remembers the last 8 event times: a repetition whose time left them starts counting again', () => {
+    const r = new RepeatedContentIds();
+    expect(r.occurrence('x', T1)).toBe('x');
+    for (let t = 1; t <= 8; t++) r.occurrence(`other-${t}`, `2026-11-26T10:00:0${t}.000Z`);
+    expect(r.occurrence('x', T1)).toBe('x');
+    const r2 = new RepeatedContentIds();
+    r2.occurrence('x', T1);
+    for (let t = 1; t <= 7; t++) r2.occurrence(`other-${t}`, `2026-11-26T10:00:0${t}.000Z`);
+    expect(r2.occurrence('x', T1)).toBe('x.2');
   });
 });
 

@@ -70,6 +70,9 @@ function decodeRestartPoint(value: Buffer, headers: Record<string, string>): Res
  */
 const SLICE_MS = 8;
 
+/** Snapshots are spaced by at least this many times the last one's cost (ruleBatch). */
+const SNAPSHOT_SPACING = 20;
+
 class TimeSlice {
   private start = performance.now();
   private n = 0;
@@ -158,6 +161,8 @@ export class KafkaWorker {
   private alertFlush: NodeJS.Immediate | null = null;
   /** when any rule partition last saved its restart point (partitions take turns) */
   private lastSnapshotAt = 0;
+  /** how long the last snapshot held the event loop (ms): spaces the next one (ruleBatch) */
+  private lastSnapshotCostMs = 0;
   private monitor: NodeJS.Timeout | null = null;
   private upstreamDrained = false;
   private stopping = false;
@@ -273,9 +278,16 @@ export class KafkaWorker {
         });
         if (!tx) continue;
         try {
-          await tx.send(this.topics.rules, items.flatMap((it) => it.forward));
-          await tx.send(this.k.topics.dlq, items.flatMap((it) => it.dead));
-          await tx.sendOffsets(this.k.group_id, items.map((it) => it.offset));
+          // The produce (AddPartitionsToTxn + Produce) and the offset commit (AddOffsetsToTxn +
+          // TxnOffsetCommit) are independent parts of the transaction: in flight together, a
+          // transaction costs three broker round trips in sequence instead of five. All must
+          // settle before commit or abort (an abort must not overtake a request still in flight).
+          const parts = await Promise.allSettled([
+            tx.send(this.topics.rules, items.flatMap((it) => it.forward)),
+            tx.send(this.k.topics.dlq, items.flatMap((it) => it.dead)),
+            tx.sendOffsets(this.k.group_id, items.map((it) => it.offset)),
+          ]);
+          for (const r of parts) if (r.status === 'rejected') throw r.reason;
           await tx.commit();
           for (const it of items) it.resolve();
         } catch (err) {
@@ -314,7 +326,7 @@ export class KafkaWorker {
       const out = this.d.ingestor.ingestLine(line, origin);
       if (out.ok) {
         // the batch is the stream within which identical content is numbered (repeated-content.ts)
-        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id);
+        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id, out.event.time);
         // one copy per rule partition owning a (rule, group) this event counts towards; none if no rule matches
         const t = Date.parse(out.event.time);
         if (t > maxTime) maxTime = t;
@@ -444,8 +456,13 @@ export class KafkaWorker {
       // partitions take turns (at most one snapshot per interval / partitions): restored
       // together, they would otherwise all come due in the same fetch and stall the event loop
       // for all of their snapshots at once, every interval.
+      // A snapshot blocks both stages for as long as it takes (it grows with the window state:
+      // hundreds of ms on a loaded machine), so the turns are also spaced by at least
+      // SNAPSHOT_SPACING × its last cost, i.e. snapshots take at most ~5 % of the time; capped so
+      // each partition still saves a restart point within partitions × snapshot_interval.
       const now = this.now();
-      if (now - p.lastSnapshotAt >= this.snapshotEveryMs && now - this.lastSnapshotAt >= this.snapshotEveryMs / Math.max(1, this.parts.size)) {
+      const gap = Math.min(this.snapshotEveryMs, Math.max(this.snapshotEveryMs / Math.max(1, this.parts.size), SNAPSHOT_SPACING * this.lastSnapshotCostMs));
+      if (now - p.lastSnapshotAt >= this.snapshotEveryMs && now - this.lastSnapshotAt >= gap) {
         this.snapshot(p);
       }
       end();
@@ -527,6 +544,7 @@ export class KafkaWorker {
 
   private snapshot(p: RulePartition): void {
     if (!p.engine) return;
+    const started = performance.now();
     this.flushAlerts();
     const snap = p.engine.snapshot();
     const row: RestartPoint = { nextOffset: p.nextOffset.toString(), rulesetHash: snap.rulesetHash, snapshot: JSON.stringify(snap.state) };
@@ -534,6 +552,7 @@ export class KafkaWorker {
     this.state.save({ topic: this.topics.rules, partition: p.partition, ...row });
     p.batchesSinceSnapshot = 0;
     p.lastSnapshotAt = this.lastSnapshotAt = this.now();
+    this.lastSnapshotCostMs = performance.now() - started;
     this.publishState(p.partition, row);
   }
 
