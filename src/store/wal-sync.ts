@@ -22,6 +22,7 @@ export class WalSync {
   /** writes made through the connection (total_changes()) covered by a completed fsync */
   private synced: number;
   private running = false;
+  private closed = false;
   private readonly waiters: Waiter[] = [];
 
   constructor(
@@ -35,6 +36,7 @@ export class WalSync {
 
   /** Resolves when every write made so far through the connection is on disk. */
   durable(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store closed: its writes can no longer be synced'));
     const upTo = this.changes();
     if (upTo <= this.synced) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
@@ -44,7 +46,7 @@ export class WalSync {
   }
 
   private start(): void {
-    if (this.running || this.waiters.length === 0) return;
+    if (this.running || this.closed || this.waiters.length === 0) return;
     let fd: number;
     try {
       fd = this.fd ??= openSync(this.walFile, 'r');
@@ -58,7 +60,8 @@ export class WalSync {
     this.fsync(fd, (err) => {
       this.running = false;
       this.settle(upTo, err);
-      this.start();
+      if (this.closed) this.closeFd();
+      else this.start();
     });
   }
 
@@ -74,7 +77,15 @@ export class WalSync {
     }
   }
 
+  /** Waiting and later durable() calls fail: nothing acknowledges a write the store can no longer sync. */
   close(): void {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w.reject(new Error('store closed before its writes were synced'));
+    // an fsync in flight still uses the fd: it is closed when that fsync completes
+    if (!this.running) this.closeFd();
+  }
+
+  private closeFd(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
   }

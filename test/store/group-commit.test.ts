@@ -126,3 +126,21 @@ describe('group commit', () => {
     expect(dbSize()).toBeGreaterThan(before);
   });
 });
+
+describe('group commit after close', () => {
+  it('fails acknowledgements still waiting, and later ones, instead of claiming durability', async () => {
+    const g = gatedFsync();
+    const s = openStore(tempDbFile('aw-group-close-'), { synchronous: 'GROUP', fsync: g.fsync });
+    s.saveAlerts([makeAlert({ rule: 'r-gc', group: { 'source.ip': '198.51.100.1' } })]);
+    const inFlight = track(s.durable());
+    await turns();
+    s.saveAlerts([makeAlert({ rule: 'r-gc', group: { 'source.ip': '198.51.100.2' } })]);
+    const waiting = track(s.durable());
+    s.close();
+    g.calls[0].release(); // the fsync that was running completes after close
+    await turns();
+    expect(inFlight.error?.message).toContain('closed');
+    expect(waiting.error?.message).toContain('closed');
+    await expect(s.durable()).rejects.toThrow('closed');
+  });
+});
