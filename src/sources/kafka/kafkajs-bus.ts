@@ -58,6 +58,25 @@ function* chunks(messages: OutMessage[]): Generator<OutMessage[]> {
   if (cur.length) yield cur;
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * kafkajs sends AddOffsetsToTxn without retrying CONCURRENT_TRANSACTIONS (its send retries
+ * AddPartitionsToTxn). Sent first in a transaction, or alongside the produce, it meets the
+ * previous transaction's completion too: retry it the same way (nothing was added on that error).
+ */
+async function sendOffsetsRetried(send: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await send();
+      return;
+    } catch (err) {
+      if ((err as { type?: string }).type !== 'CONCURRENT_TRANSACTIONS' || attempt >= 250) throw err;
+      await sleep(Math.min(20, 5 * (attempt + 1)));
+    }
+  }
+}
+
 function byTopic(offsets: PartitionOffset[]) {
   const topics = new Map<string, Array<{ partition: number; offset: string }>>();
   for (const o of offsets) {
@@ -115,11 +134,18 @@ export class KafkajsBus implements KafkaBus {
       createPartitioner: Partitioners.DefaultPartitioner,
       transactionalId,
       idempotent: true,
-      maxInFlightRequests: 1,
+      // >1 so a transaction's produce and its offset commit can be in flight together (worker.ts
+      // drainTxQueue); produce requests of an idempotent producer stay one at a time per broker
+      // (kafkajs serialises them), and Kafka keeps ordering for up to 5 in flight
+      maxInFlightRequests: 5,
       // short: a transaction left open by a crashed worker that never comes back is aborted by the broker after this
       transactionTimeout: 15000,
-      // CONCURRENT_TRANSACTIONS right after a commit clears within milliseconds: retry soon
-      retry: { retries: 20, initialRetryTime: 10, maxRetryTime: 1000 },
+      // CONCURRENT_TRANSACTIONS answers the first AddPartitionsToTxn after a commit until the
+      // broker has written the previous transaction's markers (a few ms). kafkajs retries the
+      // whole send with exponential backoff (10, 20, 40, 80 ms ...), which overshot that and was
+      // the largest part of a stage-1 transaction; a short capped backoff polls instead (the
+      // Java client retries it after 20 ms). ~250 retries keep ~5 s of patience for a broker outage.
+      retry: { retries: 250, initialRetryTime: 5, maxRetryTime: 20 },
     });
     await p.connect();
     this.closers.push(() => p.disconnect());
@@ -130,7 +156,7 @@ export class KafkajsBus implements KafkaBus {
           send: async (topic, messages) => {
             for (const part of chunks(messages)) await tx.send({ topic, messages: toOut(part), acks: -1 });
           },
-          sendOffsets: (groupId, offsets) => tx.sendOffsets({ consumerGroupId: groupId, topics: byTopic(offsets) }),
+          sendOffsets: (groupId, offsets) => sendOffsetsRetried(() => tx.sendOffsets({ consumerGroupId: groupId, topics: byTopic(offsets) })),
           commit: () => tx.commit(),
           abort: () => tx.abort(),
         };
