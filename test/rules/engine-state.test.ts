@@ -4,25 +4,12 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import type { AwEvent } from '../../src/events/event.js';
 import { createEngine } from '../../src/rules/engine.js';
-import { compileOk, ev, OPTS, runEngine, STATE_RULES } from './helpers.js';
+import { compileOk, ev, OPTS, runEngine, seededTraffic, STATE_RULES } from './helpers.js';
 
 const S = 1000;
 const rs = () => compileOk(STATE_RULES).ruleset;
 
-function stream(n: number, seed: number): AwEvent[] {
-  // deterministic pseudo-random traffic over a few IPs and routes
-  let x = seed >>> 0 || 1;
-  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const out: AwEvent[] = [];
-  let t = 0;
-  for (let i = 0; i < n; i++) {
-    t += Math.floor(rnd() * 3 * S);
-    const ip = `10.0.0.${Math.floor(rnd() * 4)}`;
-    const r = rnd();
-    out.push(ev(t, { source: { ip }, http: { status: r < 0.6 ? 401 : 200, route: `/r${Math.floor(rnd() * 3)}` }, auth: { result: r > 0.9 ? 'revoked' : 'ok' } }));
-  }
-  return out;
-}
+const stream = seededTraffic;
 
 describe('event time and lateness', () => {
   it('any arrival order within the allowed lateness gives the same alerts as time order', () => {

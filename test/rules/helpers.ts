@@ -111,3 +111,23 @@ authwatch:
   group_by: [source.ip]
   suppress: 15s
 `;
+
+/**
+ * Deterministic pseudo-random traffic over four IPs and three routes (60% 401s, 10% revoked),
+ * one event every 0–3 s; `disorderMs` moves each event back by up to that much (arrival out of
+ * time order, within the lateness).
+ */
+export function seededTraffic(n: number, seed: number, disorderMs = 0): AwEvent[] {
+  let x = seed >>> 0 || 1;
+  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const out: AwEvent[] = [];
+  let t = 0;
+  for (let i = 0; i < n; i++) {
+    t += Math.floor(rnd() * 3000);
+    const at = disorderMs > 0 ? Math.max(0, t - Math.floor(rnd() * disorderMs)) : t;
+    const ip = `10.0.0.${Math.floor(rnd() * 4)}`;
+    const r = rnd();
+    out.push(ev(at, { source: { ip }, http: { status: r < 0.6 ? 401 : 200, route: `/r${Math.floor(rnd() * 3)}` }, auth: { result: r > 0.9 ? 'revoked' : 'ok' } }));
+  }
+  return out;
+}

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/alerts/alert.js';
 import type { AwEvent } from '../../src/events/event.js';
 import { createEngine, type EngineState } from '../../src/rules/engine.js';
-import { compileOk, ev, OPTS, runEngine, STATE_RULES } from './helpers.js';
+import { compileOk, ev, OPTS, runEngine, seededTraffic, STATE_RULES } from './helpers.js';
 
 const S = 1000;
 
@@ -23,20 +23,7 @@ const COPY_A = copyOf(STATE_RULES, '-a', [4, 2]);
 const COPY_B = copyOf(STATE_RULES, '-b', [3, 3]);
 const PACK = [STATE_RULES, COPY_A, COPY_B].join('---\n');
 
-function stream(n: number, seed: number): AwEvent[] {
-  let x = seed >>> 0 || 1;
-  const rnd = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const out: AwEvent[] = [];
-  let t = 0;
-  for (let i = 0; i < n; i++) {
-    t += Math.floor(rnd() * 3 * S);
-    // a little disorder within the lateness
-    const at = Math.max(0, t - Math.floor(rnd() * 5 * S));
-    const r = rnd();
-    out.push(ev(at, { source: { ip: `10.0.0.${Math.floor(rnd() * 4)}` }, http: { status: r < 0.6 ? 401 : 200, route: `/r${Math.floor(rnd() * 3)}` }, auth: { result: r > 0.9 ? 'revoked' : 'ok' } }));
-  }
-  return out;
-}
+const stream = (n: number, seed: number): AwEvent[] => seededTraffic(n, seed, 5 * S);
 
 const sortById = (xs: Alert[]) => [...xs].sort((x, y) => (x.id < y.id ? -1 : 1));
 const alone = (text: string, events: AwEvent[]) => runEngine(createEngine(compileOk(text).ruleset, OPTS), events);
