@@ -47,6 +47,8 @@ export interface PipelineOptions {
   inputFormat: InputFormat;
   sink: 'memory' | 'sqlite';
   maxGroupKeys?: number;
+  /** the engine's de-duplication cap (0: off); default: maxGroupKeys, as the service runs */
+  maxEventIds?: number;
   allowedLatenessMs?: number;
 }
 
@@ -64,6 +66,7 @@ export async function buildPipeline(o: PipelineOptions): Promise<BenchPipeline> 
   const engine = createEngine(loaded.ruleset, {
     allowedLatenessMs: o.allowedLatenessMs ?? 30_000,
     maxGroupKeys: o.maxGroupKeys ?? 1_000_000,
+    ...(o.maxEventIds === undefined ? {} : { maxEventIds: o.maxEventIds }),
   });
   const ingestor = createIngestor({
     fingerprintSecret: Buffer.alloc(32, 7),
