@@ -12,7 +12,8 @@
 //    plain JS, so both pay the same start-up); peak RSS of both.
 //    Until this round both ran through tsx (the CLI compiled src/ at every start, ~1.3 s): the
 //    older figures in docs/benchmarks.md were measured that way.
-//  - start-up: `authwatch --help`, median of several runs, against `node -e 0`.
+//  - start-up: `authwatch --help` and `authwatch replay` of an empty file, median of several runs,
+//    against `node -e 0`.
 import { parseArgs } from 'node:util';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -127,6 +128,16 @@ if (CLI_N > 0) {
         { metric: 'start-up: authwatch --help', value: help, unit: 'ms' },
         { metric: 'node -e 0', value: bare, unit: 'ms' },
         { note: `median of 7 runs; ${startUp}` },
+      ),
+    );
+    // what every replay pays before its first line: config (zod), rule files (yaml) and compiling the pack
+    const empty = await ensureFile('replay-empty.ndjson', function* () {});
+    const emptyReplay = await startupMs([resolve(ROOT, 'bin/authwatch.js'), 'replay', '--rules', values.rules, empty], 7);
+    figures.push(
+      figureWithBaseline(
+        { metric: 'start-up: authwatch replay of an empty file', value: emptyReplay, unit: 'ms' },
+        { metric: 'node -e 0', value: bare, unit: 'ms' },
+        { note: `median of 7 runs; loads the config and compiles the rules (${values.rules}); ${startUp}` },
       ),
     );
     // src/ edited while the CLI ran (a shared checkout) sends bin/authwatch.js back to tsx
