@@ -9,7 +9,12 @@
 //      restores); the p99 over all alerts, start-up included (the figure before the warm-up was
 //      introduced), is reported too. Also: worker and broker CPU per event in phase 1.
 //
-//   npx tsx bench/kafka.bench.ts [--events N] [--seconds S] [--lateness D] [--rule-partitions P]
+//   npx tsx bench/kafka.bench.ts [--events N] [--seconds S] [--lateness D] [--rule-partitions P] [--rate R]
+//
+// --rate fixes the live rate (events/s) instead of 70 % of the throughput just measured: that
+// rate swings with the machine's load, and latency is only comparable between runs (old code vs
+// new) at the same rate. The live phase also reports the worker's CPU per live event: small live
+// batches cost more per event than the throughput phase's backlog batches.
 //
 // The broker: AUTHWATCH_TEST_KAFKA_BROKERS, else a running `npm run kafka:start` broker, else
 // this script starts one with scripts/kafka.sh (and stops it). Detection latency includes the
@@ -35,7 +40,7 @@ import { openStore } from '../src/store/store.js';
 
 const { Kafka, logLevel, Partitioners } = kafkajs;
 const quick = process.env.BENCH_QUICK === '1';
-const { values } = parseArgs({ options: { events: { type: 'string' }, seconds: { type: 'string' }, lateness: { type: 'string' }, 'rule-partitions': { type: 'string' } } });
+const { values } = parseArgs({ options: { events: { type: 'string' }, seconds: { type: 'string' }, lateness: { type: 'string' }, 'rule-partitions': { type: 'string' }, rate: { type: 'string' } } });
 const RULE_PARTITIONS = Number(values['rule-partitions'] ?? 6);
 const N = Number(values.events ?? (quick ? 5_000 : 100_000));
 const LIVE_SECONDS = Number(values.seconds ?? (quick ? 4 : 20));
@@ -176,7 +181,7 @@ async function main(): Promise<void> {
   log(`authwatch worker end to end: ${Math.round(e2eRate)} events/s; worker CPU ${Math.round(cpuUs / N)} µs/event${brokerUsPerEvent === null ? '' : `, broker CPU ${Math.round(brokerUsPerEvent)} µs/event`}`);
 
   // ---- 2. detection latency at ~70% of that rate -------------------------------------------
-  const rate = Math.max(100, Math.round(e2eRate * 0.7));
+  const rate = values.rate ? Number(values.rate) : Math.max(100, Math.round(e2eRate * 0.7));
   m = createMetrics();
   store = openStore(join(dir, 'live.db'));
   const latencies: number[] = [];
@@ -197,6 +202,7 @@ async function main(): Promise<void> {
   const gen = authwatchLines(rate * LIVE_SECONDS + 1000, { seed: 11, eventsPerSecond: rate, burstEvery: Math.max(200, Math.round(rate / 4)) });
   const start = Date.now();
   warmEnd = start + WARMUP_S * 1000;
+  const liveCpuAt = process.cpuUsage();
   let sent = 0;
   while (Date.now() - start < LIVE_SECONDS * 1000) {
     const due = Math.floor(((Date.now() - start) / 1000) * rate);
@@ -211,6 +217,9 @@ async function main(): Promise<void> {
     if (msgs.length) await producer.send({ topic: liveTopic, acks: 1, messages: msgs });
     await sleep(5);
   }
+  // worker + this loop's producer (JSON and produce of each live event): an upper bound of the worker's cost
+  const liveCpu = process.cpuUsage(liveCpuAt);
+  const liveUsPerEvent = (liveCpu.user + liveCpu.system) / Math.max(1, sent);
   await sleep(2000 + Number.parseFloat(LATENESS) * (LATENESS.endsWith('ms') ? 1 : 1000));
   await handle.stop();
   store.close();
@@ -231,6 +240,7 @@ async function main(): Promise<void> {
   // process, so process.cpuUsage() over the throughput phase is its cost (plus this loop's polling)
   figures.push({ metric: 'worker CPU per event (throughput phase)', value: Math.round(cpuUs / N), unit: 'µs/event', note: 'user + system of the worker process' });
   if (brokerUsPerEvent !== null) figures.push({ metric: 'broker CPU per event (throughput phase)', value: Math.round(brokerUsPerEvent), unit: 'µs/event', note: 'the scripts/kafka.sh broker on the same machine' });
+  figures.push({ metric: 'process CPU per live event', value: Math.round(liveUsPerEvent), unit: 'µs/event', note: `worker + the bench's own producer, at ${rate} events/s` });
   const notMeasured: BenchResult['notMeasured'] = [];
   if (steady.length >= 5) {
     const note = `${steady.length} alerts at ${rate} events/s after a ${WARMUP_S} s warm-up, lateness ${LATENESS}`;
