@@ -11,6 +11,14 @@ import type { CompiledCorrelation, CompiledDetection, CompiledRule, CompiledRule
 import { fieldGetter, type EventLike, type Getter } from './sigma-matcher.js';
 import type { EngineOptions, EngineSnapshot, EngineStats, RuleEngine, RuleInfo } from './types.js';
 
+/** Whether matches of source `src` can start an ordered sequence (the source is its first step). */
+function opensSequence(rt: CorrRuntime, src: number): boolean {
+  const ps = rt.positions.get(src);
+  if (ps === undefined) return true;
+  for (let k = 0; k < ps.length; k++) if (ps[k] === 0) return true;
+  return false;
+}
+
 export class SnapshotMismatchError extends Error {
   readonly code = 'ENGINE_SNAPSHOT_MISMATCH';
 }
@@ -490,6 +498,19 @@ class Engine implements RuleEngine {
     const w = W.windows;
     let s = w.get(key);
     let o: Overflow | undefined;
+    if (s < 0 && c.type === 'temporal_ordered' && !opensSequence(rt, src)) {
+      // A later step of an ordered sequence with no window for its group: no earlier step was
+      // seen within the timespan, so it can start nothing. Opening a window for it would hold a
+      // group key for every such event (every accepted token, for failures-then-success): memory,
+      // time, and keys that a flood of ordinary traffic could use to evict real sequences.
+      W.n = W.events = 0;
+      W.key = key;
+      W.v0 = v0;
+      W.values = values;
+      W.newest = t;
+      W.o = undefined;
+      return;
+    }
     if (s < 0) {
       if (this.groupKeys >= this.opts.maxGroupKeys) this.evictOldestWindow();
       s = w.create(key, t, ev.id);

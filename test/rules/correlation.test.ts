@@ -2,7 +2,8 @@
 // the authwatch extensions. Windows are (t - timespan, t] on event time.
 import { describe, expect, it } from 'vitest';
 import { alertId, EVIDENCE_MAX_IDS, EVIDENCE_MAX_SAMPLES } from '../../src/alerts/alert.js';
-import { ev, run, T0 } from './helpers.js';
+import { createEngine } from '../../src/rules/engine.js';
+import { compileOk, ev, OPTS, run, runEngine, T0 } from './helpers.js';
 
 const iso = (ms: number) => new Date(T0 + ms).toISOString();
 const S = 1000;
@@ -230,6 +231,16 @@ describe('temporal', () => {
     expect(run(temporalRules('temporal_ordered'), [B(0), A(5 * S)])).toEqual([]);
     expect(run(temporalRules('temporal_ordered'), [B(0), A(1 * S), B(5 * S)])).toHaveLength(1);
     expect(run(temporalRules('temporal_ordered'), [A(0), B(10 * S)])).toEqual([]);
+  });
+
+  it('temporal_ordered: a later step with no earlier one holds no window; sequences still fire, counting their own events', () => {
+    const engine = createEngine(compileOk(temporalRules('temporal_ordered')).ruleset, OPTS);
+    // ordinary successes from 1,000 addresses: nothing to follow, so no group key is held for them
+    expect(runEngine(engine, Array.from({ length: 1000 }, (_, i) => B(i, `10.9.${i >> 8}.${i & 255}`)))).toEqual([]);
+    expect(engine.stats().groupKeys).toBe(0);
+    const [a] = run(temporalRules('temporal_ordered'), [B(0), A(1 * S), B(5 * S)]);
+    expect(a.count).toBe(2); // the success before the failure is not part of the sequence
+    expect(a.evidence.event_ids).toHaveLength(2);
   });
 
   it('aliases map one group-by name to a different field per rule', () => {
