@@ -78,13 +78,24 @@ export class AlertPageJson {
     return (
       '{"id":' + JSON.stringify(r.id) +
       ',"rule":{"id":' + JSON.stringify(r.rule_id) + ',"name":' + JSON.stringify(r.rule_name) + ',"title":' + JSON.stringify(r.rule_title) + ',"level":' + JSON.stringify(r.level) +
-      '},"group":' + this.ser.group(JSON.parse(r.group_json)) +
+      '},"group":' + this.groupJson(r.group_json) +
       ',"count":' + r.count +
       ',"first_seen":' + JSON.stringify(r.first_seen) + ',"last_seen":' + JSON.stringify(r.last_seen) + ',"status":' + JSON.stringify(r.status) +
       ',"evidence":' + r.evidence_json +
       ',"proposed":' + proposed +
       ',"created_at":' + JSON.stringify(r.created_at) + ',"updated_at":' + JSON.stringify(r.updated_at) + '}'
     );
+  }
+
+  /**
+   * The stored group text is JSON.stringify of the group; when every value is a string, number,
+   * boolean or null (no '[' and no '{' but the first: nothing nested) the schema's serialiser
+   * emits the same text, so it is used as is. Anything else (a value that is an array, or a
+   * bracket inside a string) goes through the serialiser.
+   */
+  private groupJson(text: string): string {
+    if (text.indexOf('[') === -1 && text.lastIndexOf('{') === 0) return text;
+    return this.ser.group(JSON.parse(text));
   }
 
   /** A feed page from stored text (`Store.alertFeedForJson` rows): same shape as `feed`. */
