@@ -34,10 +34,16 @@ export type KafkaConfig = Config['kafka'];
 /**
  * A partition with no new input for this long, with the whole pipeline drained, is advanced to
  * the wall clock. When input stops, the last events wait for this (nothing newer carries the
- * watermark past them). Shorter is not safe as it stands: a bundle committed by stage 1 but not
- * yet fetched by stage 2 (a stall) would arrive behind the advanced clock, i.e. late.
+ * watermark past them).
  */
 const IDLE_TICK_MS = 1000;
+/**
+ * The same after this much silence when the partition has also read everything the rules topic
+ * held once the upstream was seen drained (monitorTick): no committed bundle can still be on its
+ * way, so the wall clock cannot overtake one. (The 1 s rule covers a partition whose log ends
+ * with an aborted transaction, which that position check cannot see past.)
+ */
+const QUICK_IDLE_TICK_MS = 250;
 /** lag polling, and the idle check: every 250 ms (was 1 s), so an idle partition ticks 1.0-1.25 s after its last input instead of 1-2 s */
 const MONITOR_INTERVAL_MS = 250;
 
@@ -627,17 +633,28 @@ export class KafkaWorker {
     }
     this.upstreamDrained = total === 0;
     if (!this.upstreamDrained) return;
-    for (const p of this.parts.values()) {
-      const caughtUp = p.caughtUp;
-      if (!p.engine || p.ticked || !caughtUp || this.now() - p.lastInputAt < IDLE_TICK_MS) continue;
+    const idle = [...this.parts.values()].filter((p) => p.engine && !p.ticked && p.caughtUp && this.now() - p.lastInputAt >= QUICK_IDLE_TICK_MS);
+    if (!idle.length) return;
+    // read AFTER the drained check: every bundle stage 1 committed before it lies below these ends
+    const rulesEnd = new Map((await bus.watermarks(this.topics.rules)).map((w) => [w.partition, BigInt(w.high)]));
+    for (const p of idle) {
+      const end = rulesEnd.get(p.partition);
+      // read up to the end but its last transaction's commit marker (control records are not delivered)
+      const readAll = end !== undefined && p.nextOffset + 1n >= end;
+      if (!readAll && this.now() - p.lastInputAt < IDLE_TICK_MS) continue;
+      const lastInputAt = p.lastInputAt;
       await this.withPartition(p, async () => {
-        if (!p.engine || this.stopping) return;
+        // input that arrived meanwhile ends the quiet period this check saw
+        if (!p.engine || p.ticked || p.lastInputAt !== lastInputAt || this.stopping) return;
         // Quiet period: no event older than now - lateness can still be in flight, so the
         // engine may finalise windows up to the wall clock (what replay's final flush does).
         p.engine.advanceTo(this.now());
         this.persistAlerts(p);
         p.ticked = true;
-        this.snapshot(p);
+        // quiet moments are frequent now and snapshots are not cheap: a restart point only when
+        // one is due (as in ruleBatch); the tick's alerts are stored either way
+        if (this.snapshotDue(p)) this.snapshot(p);
+        else this.flushAlertsQuietly();
       });
     }
   }
