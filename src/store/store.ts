@@ -106,22 +106,7 @@ export interface FeedItem {
 }
 
 /** An alert's columns as stored (group, evidence and proposed as their JSON text), unparsed. */
-export interface StoredAlertText {
-  id: string;
-  rule_id: string;
-  rule_name: string;
-  rule_title: string;
-  level: string;
-  group_json: string;
-  count: number;
-  first_seen: string;
-  last_seen: string;
-  evidence_json: string;
-  proposed_json: string;
-  status: string;
-  created_at: string;
-  updated_at: string;
-}
+export type StoredAlertText = Omit<AlertRow, 'pk'>;
 
 export interface FeedTextItem {
   seq: number;
