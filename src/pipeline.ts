@@ -62,7 +62,7 @@ export class Pipeline {
    * a stream that spans several calls (a file read in batches, a body ingested in slices)
    * passes the same one to each. Without it the batch is a stream of its own.
    */
-  ingestLines(lines: readonly string[], origin: Omit<Origin, 'line'>, firstLine = 1, repeats?: RepeatedContentIds): BatchResult {
+  ingestLines(lines: readonly string[], origin: Omit<Origin, 'line'>, firstLine = 1, repeats = new RepeatedContentIds()): BatchResult {
     const rejected: Rejection[] = [];
     let accepted = 0;
     for (let i = 0; i < lines.length; i++) {
@@ -72,7 +72,7 @@ export class Pipeline {
       const out = this.deps.ingestor.ingestLine(line, origin);
       if (out.ok) {
         accepted++;
-        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id, out.event.time);
+        if (out.derivedId) repeats.renumber(out.event);
         this.accept(out.event);
       } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
@@ -80,14 +80,14 @@ export class Pipeline {
   }
 
   /** Ingest already-parsed objects (a JSON array body, Kafka messages decoded upstream); `repeats` as for ingestLines. */
-  ingestObjects(objs: readonly unknown[], origin: Omit<Origin, 'line'>, firstLine = 1, repeats?: RepeatedContentIds): BatchResult {
+  ingestObjects(objs: readonly unknown[], origin: Omit<Origin, 'line'>, firstLine = 1, repeats = new RepeatedContentIds()): BatchResult {
     const rejected: Rejection[] = [];
     let accepted = 0;
     for (let i = 0; i < objs.length; i++) {
       const out = this.deps.ingestor.ingestObject(objs[i], origin);
       if (out.ok) {
         accepted++;
-        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id, out.event.time);
+        if (out.derivedId) repeats.renumber(out.event);
         this.accept(out.event);
       } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
@@ -99,11 +99,10 @@ export class Pipeline {
    * as ingestLines would; `derived` marks the events whose id the thread derived (numbered here,
    * in input order, with the stream's `repeats`).
    */
-  acceptIngested(events: readonly AwEvent[], rejected: Rejection[], source: Origin['source'], derived?: Uint8Array, repeats?: RepeatedContentIds): BatchResult {
+  acceptIngested(events: readonly AwEvent[], rejected: Rejection[], source: Origin['source'], derived?: Uint8Array, repeats = new RepeatedContentIds()): BatchResult {
     for (let i = 0; i < events.length; i++) {
-      const e = events[i];
-      if (derived !== undefined && derived[i] === 1) e.id = (repeats ??= new RepeatedContentIds()).occurrence(e.id, e.time);
-      this.accept(e);
+      if (derived?.[i] === 1) repeats.renumber(events[i]);
+      this.accept(events[i]);
     }
     return this.finishBatch(source, events.length, rejected);
   }

@@ -31,6 +31,11 @@ export class RepeatedContentIds {
   private readonly runs: TimeRun[] = [];
   private last: TimeRun | null = null;
 
+  /** Give an event whose id was derived from its content the id of this occurrence (see occurrence). */
+  renumber(event: { id: string; time: string }): void {
+    event.id = this.occurrence(event.id, event.time);
+  }
+
   /** The id of this occurrence of a content-derived id with its event time: itself the first time, `<id>.<n>` the n-th time. */
   occurrence(id: string, time: string): string {
     let run = this.last;

@@ -336,7 +336,7 @@ export class KafkaWorker {
     let bytes = 0;
     let maxTime = -Infinity; // newest event time of the batch: every rule partition's watermark (rule-bundle.ts)
     const slice = new TimeSlice();
-    let repeats: RepeatedContentIds | undefined;
+    const repeats = new RepeatedContentIds();
     for (const m of batch.messages) {
       if (slice.due()) await slice.yield();
       const origin = { source: 'kafka' as const, name: topic, partition, offset: m.offset };
@@ -345,7 +345,7 @@ export class KafkaWorker {
       const out = this.d.ingestor.ingestLine(line, origin);
       if (out.ok) {
         // the batch is the stream within which identical content is numbered (repeated-content.ts)
-        if (out.derivedId) out.event.id = (repeats ??= new RepeatedContentIds()).occurrence(out.event.id, out.event.time);
+        if (out.derivedId) repeats.renumber(out.event);
         // one copy per rule partition owning a (rule, group) this event counts towards; none if no rule matches
         const t = Date.parse(out.event.time);
         if (t > maxTime) maxTime = t;
