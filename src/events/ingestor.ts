@@ -6,7 +6,7 @@ import type { AwEvent } from './event.js';
 import type { IngestOutcome, Ingestor, InputFormat, Origin, RejectReason } from './ingest-types.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { RoutePolicy } from './route-policy.js';
-import { createRedactor, fingerprint, redactText, RedactionDepthError, REDACTED, type RedactionKind, type WalkStats } from './redaction.js';
+import { createRedactor, fingerprint, redactText, RedactionDepthError, REDACTED, type RedactionKind, type RedactionReport, type WalkStats } from './redaction.js';
 import { checkLimits, contractViolation } from './event-validate.js';
 import { normaliseTime } from './event-time.js';
 import { deriveEventId, deriveLineEventId } from './event-id.js';
@@ -25,7 +25,14 @@ export interface IngestorOptions {
   metrics?: Metrics;
   /** observer.name for gateway formats whose records do not name their instance (default: the format name) */
   observerNames?: Partial<Record<'nginx' | 'envoy' | 'kong', string>>;
+  /**
+   * false: every event takes the full redaction walk, even when its adapter vouched that the
+   * walk would find nothing (AdapterResult.redactionFree). Tests compare the two; default true.
+   */
+  trustAdapterChecks?: boolean;
 }
+
+const NOTHING_REDACTED: RedactionReport = Object.freeze({ count: 0, fields: [], kinds: {}, fingerprints: [] }) as RedactionReport;
 
 /** Rejections keep at most this many characters of the (redacted) input. */
 export const MAX_RAW_CHARS = 2048;
@@ -82,20 +89,25 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
    * adapter output → the accepted event; throws Reject. `line`: the text log line (NGINX
    * combined) the event was read from, whose hash is its id when nothing needed redaction.
    */
-  function finish(e: Obj, line?: string): AwEvent {
+  function finish(e: Obj, line?: string, redactionFree?: boolean): AwEvent {
     derived = false;
     if ('redaction' in e) delete e.redaction; // only authwatch sets it
-    let report;
-    const stats: WalkStats = { depth: 0, keys: 0, longestArray: 0, longestString: 0, longestKey: 0 };
-    try {
-      report = redact(e, stats);
-    } catch (err) {
-      if (err instanceof RedactionDepthError) throw new Reject('too_large', err.message, '(too deeply nested to keep)');
-      throw err;
-    }
-    if (stats.depth > EVENT_LIMITS.maxDepth || stats.keys > EVENT_LIMITS.maxKeys || stats.longestArray > EVENT_LIMITS.maxArrayLength || stats.longestString > EVENT_LIMITS.maxStringLength || stats.longestKey > 256) {
-      // the walk measured; checkLimits finds the place for the message
-      throw new Reject('too_large', checkLimits(e) ?? 'event exceeds the size limits', rawForObject(e));
+    let report: RedactionReport;
+    if (redactionFree === true && opts.trustAdapterChecks !== false) {
+      // the adapter checked what the walk would find: nothing to redact, within the limits
+      report = NOTHING_REDACTED;
+    } else {
+      const stats: WalkStats = { depth: 0, keys: 0, longestArray: 0, longestString: 0, longestKey: 0 };
+      try {
+        report = redact(e, stats);
+      } catch (err) {
+        if (err instanceof RedactionDepthError) throw new Reject('too_large', err.message, '(too deeply nested to keep)');
+        throw err;
+      }
+      if (stats.depth > EVENT_LIMITS.maxDepth || stats.keys > EVENT_LIMITS.maxKeys || stats.longestArray > EVENT_LIMITS.maxArrayLength || stats.longestString > EVENT_LIMITS.maxStringLength || stats.longestKey > 256) {
+        // the walk measured; checkLimits finds the place for the message
+        throw new Reject('too_large', checkLimits(e) ?? 'event exceeds the size limits', rawForObject(e));
+      }
     }
     const violation = contractViolation(e);
     if (violation) throw new Reject('schema_violation', violation, rawForObject(e));
@@ -167,7 +179,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
       lastFormat = 'nginx';
       const r = adaptNginxLine(line, ctx.nginx, match);
       if (!r.ok) throw new Reject('adapter_error', `nginx: ${r.message}`, rawForRejection(line));
-      return { event: finish(r.event, line), format: 'nginx' };
+      return { event: finish(r.event, line, r.redactionFree), format: 'nginx' };
     }
     let parsed: unknown;
     try {

@@ -131,8 +131,16 @@ function iso(t: number): string {
 }
 
 function eventTime(ev: AwEvent): number {
-  return Date.parse(ev.time);
+  // consecutive events mostly share their time text (a log line's clock has one-second steps)
+  const s = ev.time;
+  if (s !== lastTimeText) {
+    lastTimeText = s;
+    lastTimeMs = Date.parse(s);
+  }
+  return lastTimeMs;
 }
+let lastTimeText = '';
+let lastTimeMs = Number.NaN;
 
 class Engine implements RuleEngine {
   readonly rules: readonly RuleInfo[];

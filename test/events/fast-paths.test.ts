@@ -5,9 +5,11 @@ import fc from 'fast-check';
 import { templateRoute } from '../../src/events/adapters/http-facts.js';
 import { compact } from '../../src/events/adapters/adapter-types.js';
 import { normaliseTime } from '../../src/events/event-time.js';
-import { timeLocalToRfc3339 } from '../../src/events/adapters/nginx-adapter.js';
+import { adaptNginxLine, timeLocalToRfc3339 } from '../../src/events/adapters/nginx-adapter.js';
 import { isDottedQuad } from '../../src/events/event-validate.js';
 import { z } from 'zod';
+import { ORIGIN, testIngestor } from './support/ingest.js';
+import { expectNoSecret, mintJwt, opaqueToken } from './support/tokens.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const HEX_ID_RE = /^(?=.*\d)[0-9a-f]{16,}$/i;
@@ -111,5 +113,70 @@ describe('dotted-quad fast path of the contract check', () => {
       expect(!isDottedQuad(s) || IPV4.test(s)).toBe(true);
     }), { numRuns: 5000 });
     for (const s of ['1.2.3.4\n', '1.2.3.4.', '.1.2.3', '1.2.3', '0.0.0.0', '255.255.255.255', '::ffff:1.2.3.4']) expect(isDottedQuad(s)).toBe(IPV4.test(s));
+  });
+});
+
+describe('NGINX combined lines the adapter vouches for (no redaction walk)', () => {
+  // Canaries minted once per run; the fragments put them (and near misses) in every field.
+  const jwt = mintJwt();
+  const opaque = opaqueToken();
+  const canaries = [jwt, opaque];
+  const plain = fc.constantFrom('', 'orders', 'v1', '42', 'catalog', 'abc', 'Mozilla/5.0 (X11; Linux x86_64)', 'python-requests/2.32', 'https://app.example/', 'x', '-');
+  const risky = fc.constantFrom(
+    `access_token=${opaque}`, `?code=${opaque}`, 'a=b', `%3Daccess_token%3D${opaque}`, `Bearer ${opaque}`, `basic ${opaque}`, jwt, `x.${jwt}`, 'eyJ', 'EYJ',
+    '\\x22', '\\"', `\\x3Daccess_token\\x3D${opaque}`, `"access_token":"${opaque}"`, 'authorization', 'Cookie', 'x-api-key', 'dpop', 'DPoP', 'bearer',
+  );
+  const fragment = fc.oneof({ weight: 16, arbitrary: plain }, { weight: 1, arbitrary: risky }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) });
+  // a raw `"` ends a field (one only after a backslash); a space ends the path
+  const field = fc.array(fragment.filter((f) => !/(^|[^\\])"/.test(f)), { maxLength: 4 }).map((a) => a.join(''));
+  const pathOf = fc.array(fragment.filter((f) => !/[ "]/.test(f)), { maxLength: 4 }).map((a) => '/' + a.join('/'));
+  const ipOf = fc.oneof({ weight: 6, arbitrary: fc.ipV4() }, { weight: 1, arbitrary: fc.constantFrom(`"access_token":"${opaque}"`, `eyJ${opaque}`, '10.0.0.1"', 'a=bcdefghij') });
+  const longUa = fc.constantFrom('', '', '', '', 'L'.repeat(4000), 'L'.repeat(4200));
+  const lineOf = fc
+    .record({ ip: ipOf, method: fc.constantFrom('GET', 'POST', 'DELETE'), path: pathOf, status: fc.constantFrom(200, 401, 403, 500), ref: field, ua: field, pad: longUa, extra: fc.constantFrom('', ' "-" 0.004', ` "${opaque}"`) })
+    .map((r) => `${r.ip} - - [26/Nov/2026:10:00:00 +0000] "${r.method} ${r.path} HTTP/1.1" ${r.status} 12 "${r.ref}" "${r.ua + r.pad}"${r.extra}`);
+  const observers = ['nginx', 'edge-basic-gw', `Bearer ${opaque}`];
+
+  it('accepts exactly what the full walk accepts, with the same event and id; a vouched line holds no canary', () => {
+    let vouched = 0;
+    let walked = 0;
+    for (const observer of observers) {
+      const fast = testIngestor({ inputFormat: 'nginx', observerNames: { nginx: observer } });
+      const full = testIngestor({ inputFormat: 'nginx', observerNames: { nginx: observer }, trustAdapterChecks: false });
+      fc.assert(
+        fc.property(lineOf, (line) => {
+          const a = fast.ingestLine(line, ORIGIN);
+          const b = full.ingestLine(line, ORIGIN);
+          expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+          const adapted = adaptNginxLine(line, { fingerprint: () => 'tfp_x', observerName: observer });
+          if (adapted.ok && adapted.redactionFree) {
+            vouched++;
+            // every canary fragment carries a marker (=, eyJ, a scheme, a quote...): none is vouched for
+            if (a.ok) expectNoSecret(a.event, canaries);
+          } else walked++;
+
+        }),
+        { numRuns: 1500 },
+      );
+    }
+    // both paths were exercised, not one of them vacuously
+    expect(vouched).toBeGreaterThan(400);
+    expect(walked).toBeGreaterThan(400);
+  });
+
+  it('vouches for a plain line and not for one holding a secret, an escape or an over-long field', () => {
+    const ctx = { fingerprint: () => 'tfp_x' };
+    const base = '10.0.0.1 - - [26/Nov/2026:10:00:00 +0000] "GET /api/v1/orders/7 HTTP/1.1" 401 12 "-" "curl/8.5.0"';
+    const vouches = (line: string) => {
+      const r = adaptNginxLine(line, ctx);
+      return r.ok && r.redactionFree === true;
+    };
+    expect(vouches(base)).toBe(true);
+    expect(vouches(base.replace('/7', `/7?access_token=${opaque}`))).toBe(false);
+    expect(vouches(base.replace('curl/8.5.0', `curl/8.5.0 ${jwt}`))).toBe(false);
+    expect(vouches(base.replace('"-"', '"https://a.example/\\x22"'))).toBe(false);
+    expect(vouches(base.replace('curl/8.5.0', 'c'.repeat(5000)))).toBe(false);
+    expect(adaptNginxLine(base, { ...ctx, observerName: `Bearer ${opaque}` })).toMatchObject({ ok: true });
+    expect(vouches(base.replace('10.0.0.1', `eyJ${opaque}`))).toBe(false);
   });
 });

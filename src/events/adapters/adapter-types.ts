@@ -10,7 +10,18 @@ export interface AdapterContext {
   observerName?: string;
 }
 
-export type AdapterResult = { ok: true; event: Record<string, unknown> } | { ok: false; message: string };
+export type AdapterResult =
+  | {
+      ok: true;
+      event: Record<string, unknown>;
+      /**
+       * Set by an adapter that has checked the event needs no redaction walk: no key of it is a
+       * secret's, every string in it fails the redactor's pre-check (mayHoldSecret), and it is
+       * within the event size limits. The ingestor then skips the walk, whose result it knows.
+       */
+      redactionFree?: true;
+    }
+  | { ok: false; message: string };
 
 export type Obj = Record<string, unknown>;
 

@@ -2,6 +2,8 @@
 // escape=json). They carry status codes, not token facts: see resultFromStatus and
 // docs/adapters.md for what is inferred.
 import { normaliseTime } from '../event-time.js';
+import { EVENT_LIMITS } from '../event.js';
+import { mayHoldSecret } from '../redaction.js';
 import { compact, statusField, strField, type AdapterContext, type AdapterResult, type Obj } from './adapter-types.js';
 import { authorizationFacts, parseRequestLine, resultFromStatus, templateRoute } from './http-facts.js';
 
@@ -107,7 +109,7 @@ export function adaptNginxLine(line: string, ctx: AdapterContext, match?: RegExp
   if (!time) return { ok: false, message: 'time_local: not dd/Mon/yyyy:HH:mm:ss +zzzz' };
   const req = parseRequestLine(unescapeNginx(m[4]));
   if (!req) return { ok: false, message: 'request: not "METHOD /path PROTOCOL" (NGINX logs malformed requests this way)' };
-  return buildEvent(
+  const r = buildEvent(
     {
       time,
       ip: m[1],
@@ -120,7 +122,36 @@ export function adaptNginxLine(line: string, ctx: AdapterContext, match?: RegExp
     },
     ctx,
   );
+  if (r.ok && combinedLineIsRedactionFree(line, m, ctx)) r.redactionFree = true;
+  return r;
 }
+
+/**
+ * Whether the event of a combined line needs no redaction walk (most lines: the walk cost about
+ * as much as the adapter). Its strings are the address, pieces of the request line (method,
+ * path, protocol, and the route made of the path's pieces and `{id}`), the referer, the user
+ * agent, the observer name, an RFC 3339 time and constants; its keys are fixed and none is a
+ * secret's. With no backslash in the line no \xHH or \" escape turns into other characters, so
+ * each string is a piece of a field that fails the pre-check, and fails it too. A line no longer
+ * than the longest allowed string keeps every string within the size limits (the shape is fixed
+ * and small). Anything else takes the walk. (test/events/nginx-redaction-free.test.ts compares
+ * both paths on generated lines.)
+ */
+function combinedLineIsRedactionFree(line: string, m: RegExpExecArray, ctx: AdapterContext): boolean {
+  if (line.length > EVENT_LIMITS.maxStringLength || line.indexOf('\\') >= 0) return false;
+  if (mayHoldSecret(m[1]) || mayHoldSecret(m[4]) || (m[7] !== undefined && mayHoldSecret(m[7])) || (m[8] !== undefined && mayHoldSecret(m[8]))) return false;
+  return observerNameIsClean(ctx.observerName ?? DEFAULT_NGINX_OBSERVER);
+}
+
+function observerNameIsClean(name: string): boolean {
+  if (name !== lastObserverName) {
+    lastObserverName = name;
+    lastObserverNameClean = name.length <= EVENT_LIMITS.maxStringLength && !mayHoldSecret(name);
+  }
+  return lastObserverNameClean;
+}
+let lastObserverName = DEFAULT_NGINX_OBSERVER;
+let lastObserverNameClean = !mayHoldSecret(DEFAULT_NGINX_OBSERVER);
 
 export function adaptNginxJson(o: Obj, ctx: AdapterContext): AdapterResult {
   let time = strField(o.time_iso8601) ?? strField(o['@timestamp']) ?? strField(o.timestamp);
