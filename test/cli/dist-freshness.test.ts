@@ -105,4 +105,12 @@ describe('bin/authwatch.js', () => {
     write('src/cli.ts', "const where: string = 'src, edited';\nprocess.stdout.write(where);\n");
     expect(launch()).toBe('src, edited');
   });
+
+  it('runs the bundle of a fresh dist/ when the build made one, and neither once the sources change', () => {
+    write('dist/bundle/cli.js', "process.stdout.write('bundle');\n");
+    stamp();
+    expect(launch()).toBe('bundle');
+    write('src/cli.ts', "const where: string = 'src again';\nprocess.stdout.write(where);\n");
+    expect(launch()).toBe('src again');
+  });
 });
