@@ -19,6 +19,8 @@ export interface Baseline {
 export interface ChunkedResult {
   events: number;
   pipelineMs: number;
+  /** the pipeline's intervals on the performance.now() clock (to attribute GC entries, gcMsWithin) */
+  pipelineSpans: Array<[number, number]>;
   baselineMs: Record<string, number>;
   accepted: number;
   rejected: number;
@@ -62,6 +64,7 @@ export function runChunked(
 ): ChunkedResult {
   const baselineMs: Record<string, number> = Object.fromEntries(baselines.map((b) => [b.name, 0]));
   let pipelineMs = 0;
+  const pipelineSpans: Array<[number, number]> = [];
   let events = 0;
   let accepted = 0;
   let rejected = 0;
@@ -77,12 +80,14 @@ export function runChunked(
       baselineMs[b.name] += now() - t0;
     }
     const t0 = now();
+    const p0 = performance.now();
     for (let i = 0; i < c.input.length; i += batch) {
       const r = bp.pipeline.ingestLines(c.input.slice(i, i + batch), origin, line + i);
       accepted += r.accepted;
       rejected += r.rejected.length;
     }
     pipelineMs += now() - t0;
+    pipelineSpans.push([p0, performance.now()]);
     line += c.input.length;
     events += c.input.length;
     const mu = process.memoryUsage();
@@ -90,10 +95,12 @@ export function runChunked(
     peakRss = Math.max(peakRss, mu.rss);
   }
   const t0 = now();
+  const p0 = performance.now();
   bp.pipeline.finish();
   pipelineMs += now() - t0;
+  pipelineSpans.push([p0, performance.now()]);
   if (checksum < 0) process.stderr.write('impossible\n'); // keeps the baselines' work observable
-  return { events, pipelineMs, baselineMs, accepted, rejected, alerts: bp.alertCount(), peakHeapMB: peakHeap / 2 ** 20, peakRssMB: peakRss / 2 ** 20 };
+  return { events, pipelineMs, pipelineSpans, baselineMs, accepted, rejected, alerts: bp.alertCount(), peakHeapMB: peakHeap / 2 ** 20, peakRssMB: peakRss / 2 ** 20 };
 }
 
 /** Splits a generator of lines into chunks of `size`. */
@@ -110,3 +117,31 @@ export function* chunksOf(lines: Iterable<string>, size: number): Generator<Chun
 }
 
 export const rate = (n: number, ms: number) => (ms > 0 ? (n / ms) * 1000 : 0);
+
+/**
+ * Records the main thread's GC pauses (PerformanceObserver 'gc' entries) from now on. `within`
+ * sums the pauses that started inside the given intervals (e.g. ChunkedResult.pipelineSpans);
+ * entries arrive asynchronously (after a timer turn), so it waits 50 ms before reading them.
+ */
+export function recordGcPauses(): { within(spans: ReadonlyArray<readonly [number, number]>): Promise<{ ms: number; count: number }>; stop(): void } {
+  const entries: Array<{ start: number; ms: number }> = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) entries.push({ start: e.startTime, ms: e.duration });
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  return {
+    async within(spans) {
+      await new Promise((r) => setTimeout(r, 50)); // (setImmediate is too early for them)
+      let ms = 0;
+      let count = 0;
+      for (const e of entries) {
+        if (spans.some(([a, b]) => e.start >= a && e.start <= b)) {
+          ms += e.ms;
+          count++;
+        }
+      }
+      return { ms, count };
+    },
+    stop: () => obs.disconnect(),
+  };
+}
