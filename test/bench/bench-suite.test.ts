@@ -16,7 +16,7 @@ import { machineFacts } from '../../bench/lib/machine.js';
 import { authwatchLines, accessLog, nginxCombined, accessAsAuthwatch } from '../../bench/lib/datagen.js';
 import { writeRuleVariants } from '../../bench/lib/rule-variants.js';
 import { runScript } from '../../bench/lib/run-script.js';
-import { parseTimeV, score } from '../../bench/peers/compare.js';
+import { parseTimeV, score, perRoundRatios, roundsAgree } from '../../bench/peers/compare.js';
 import { loadRuleSet } from '../../src/rules/rule-loader.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -219,5 +219,80 @@ describe('peer scoring', () => {
     ];
     const s = score(['198.18.0.1', '198.19.0.1', '10.0.0.1'], planted);
     expect({ found: s.found, missed: s.missed, falseAlerts: s.falseAlerts, nearMissAlerts: s.nearMissAlerts }).toEqual({ found: 1, missed: 1, falseAlerts: 2, nearMissAlerts: 1 });
+  });
+
+  it("pairs authwatch and a peer by round: the peer's wall ÷ authwatch's, only rounds both ran in", () => {
+    const aw = new Map([[1, 1], [2, 2], [3, 1.5]]);
+    const peer = new Map([[2, 4], [1, 3], [4, 9]]);
+    expect(perRoundRatios(aw, peer)).toEqual([{ round: 1, ratio: 3 }, { round: 2, ratio: 2 }]);
+    expect(perRoundRatios(aw, new Map())).toEqual([]);
+    expect(roundsAgree([new Set(['a', 'b']), new Set(['b', 'a'])])).toBe(true);
+    expect(roundsAgree([new Set(['a', 'b']), new Set(['a'])])).toBe(false);
+    expect(roundsAgree([new Set(['a']), new Set(['b'])])).toBe(false);
+  });
+
+  it('compare.ts on rounds: medians, per-round ratios in BENCH_RESULT, a failed round, a missing tool, disagreeing rounds', () => {
+    const out = mkdtempSync(join(tmp, 'peers-'));
+    const w = (f: string, text: string) => writeFileSync(join(out, f), text);
+    const timeV = (wallS: number, rssKb: number) =>
+      `\tUser time (seconds): 0.50\n\tSystem time (seconds): 0.10\n\tElapsed (wall clock) time (h:mm:ss or m:ss): 0:${wallS.toFixed(2).padStart(5, '0')}\n\tMaximum resident set size (kbytes): ${rssKb}\n`;
+    const [b1, b2] = ['198.18.0.1', '198.18.0.2'];
+    w('planted.json', JSON.stringify({ lines: 1000, lines401: 100, planted: [
+      { ip: b1, kind: 'burst', count: 20, firstMs: 0, lastMs: 1 },
+      { ip: b2, kind: 'burst', count: 30, firstMs: 0, lastMs: 1 },
+      { ip: '198.19.0.1', kind: 'near-miss', count: 19, firstMs: 0, lastMs: 1 },
+    ] }));
+    w('rounds.json', JSON.stringify({ runs: 3, stockRuns: 1 }));
+    const awAlert = (ip: string) => JSON.stringify({ rule: { name: 'oauth-401-burst' }, group: { 'source.ip': ip } });
+    [1, 2, 1.5].forEach((wall, i) => {
+      w(`authwatch-time-${i + 1}.txt`, timeV(wall, 102400));
+      w(`authwatch-alerts-${i + 1}.ndjson`, `${awAlert(b1)}\n${awAlert(b2)}\n`);
+      w(`fail2ban-regex-time-${i + 1}.txt`, timeV(2, 40960));
+      w(`fail2ban-regex-${i + 1}.txt`, 'Lines: 1000 lines, 0 ignored, 100 matched, 900 missed\n');
+    });
+    // jail: round 2 bans one IP fewer (rounds disagree), round 3 failed
+    w('fail2ban-jail-time-1.txt', timeV(3, 20480));
+    w('fail2ban-jail-1.json', JSON.stringify({ banned: [b1, b2], failures: 100 }));
+    w('fail2ban-jail-time-2.txt', timeV(4, 30720));
+    w('fail2ban-jail-2.json', JSON.stringify({ banned: [b1], failures: 100 }));
+    w('fail2ban-jail-time-3.txt', timeV(9, 20480));
+    w('fail2ban-jail.failed', 'round 3: jail_replay.py failed: boom\n');
+    w('crowdsec-lean.failed', 'crowdsec is not installed and could not be installed (see install.txt)\n');
+    w('crowdsec-stock-time-1.txt', timeV(50, 153600));
+    w('crowdsec-stock-alerts-1.json', JSON.stringify([{ ip: b1, scenario: 'authwatch-bench/http-401-burst' }]));
+
+    const stdout = execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/peers/compare.ts'), out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 }).toString();
+    const result = parseResultLine(stdout)!;
+    expect(result.conditions).toMatchObject({ lines: 1000, rounds: 3, 'crowdsec stock rounds': 1 });
+    const fig = (m: string) => result.figures.find((f) => f.metric === m)!;
+    // authwatch: median of 1000/1, 1000/2, 1000/1.5 lines/s
+    expect(fig('authwatch lines/s (CLI, oauth-401-burst)').value).toBeCloseTo(1000 / 1.5, 6);
+    // jail: rounds 1 and 2 only (3 failed): ratios 3/1 and 4/2, median 2.5 — not the ratio of medians
+    const jail = fig('authwatch vs fail2ban-jail');
+    expect(jail.ratio).toBeCloseTo(2.5, 6);
+    expect(jail.baseline!.value).toBeCloseTo((1000 / 3 + 1000 / 4) / 2, 6);
+    expect(jail.value / jail.baseline!.value).not.toBeCloseTo(2.5, 2);
+    expect(jail.aim).toBe('≥ 3×');
+    // regex: 2/1, 2/2, 2/1.5
+    expect(fig('authwatch vs fail2ban-regex').ratio).toBeCloseTo(4 / 3, 6);
+    // stock CrowdSec: round 1 only, against authwatch's round 1
+    expect(fig('authwatch vs crowdsec-stock').ratio).toBeCloseTo(50, 6);
+    expect(fig('authwatch vs crowdsec-stock').aim).toBe('≥ 100×');
+    expect(result.notMeasured).toEqual([{ metric: 'authwatch vs crowdsec-lean', reason: expect.stringContaining('not installed') }]);
+
+    const md = readFileSync(join(out, 'peers.md'), 'utf8');
+    expect(md).toContain('**3 rounds**');
+    expect(md).toContain('first 1 round only');
+    expect(md).toContain('some rounds alerted on different IPs');
+    const row = (start: string) => md.split('\n').find((l) => l.startsWith(`| ${start}`))!.split(' | ');
+    const jailRow = row('fail2ban 1.0 jail logic');
+    expect(jailRow[2]).toBe('2'); // usable rounds
+    expect(jailRow[4]).toBe('3.5 (3–4)'); // wall s: median (min–max)
+    expect(jailRow[5]).toBe('30'); // peak RSS: the largest round
+    expect(jailRow[6]).toBe('2 / 1'); // bursts found, per round since the rounds disagree
+    expect(jailRow[9]).toBe('2.5× (2–3)');
+    expect(jailRow[10]).toContain('round 3: jail_replay.py failed: boom');
+    expect(jailRow[10]).toContain('rounds alerted on different IPs');
+    expect(md).toMatch(/\| CrowdSec 1\.4 \(`crowdsec -dsn`\) \| minimal 401 parser[^\n]*not measured: crowdsec is not installed/);
   });
 });
