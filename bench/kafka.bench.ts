@@ -147,7 +147,8 @@ async function main(): Promise<void> {
     });
   const logger = createLogger({ level: 'warn' });
   let m = createMetrics();
-  let store = openStore(join(dir, 'tp.db'));
+  // group commit, as `authwatch worker` opens its store
+  let store = openStore(join(dir, 'tp.db'), { synchronous: 'GROUP' });
   let handle = await startKafka({ config: mkConfig(topic, `${name}.tp`), store, metrics: m, logger });
   let first = 0;
   let last = 0;
@@ -183,7 +184,7 @@ async function main(): Promise<void> {
   // ---- 2. detection latency at ~70% of that rate -------------------------------------------
   const rate = values.rate ? Number(values.rate) : Math.max(100, Math.round(e2eRate * 0.7));
   m = createMetrics();
-  store = openStore(join(dir, 'live.db'));
+  store = openStore(join(dir, 'live.db'), { synchronous: 'GROUP' });
   const latencies: number[] = [];
   const steady: number[] = [];
   let warmEnd = Infinity;
@@ -265,7 +266,7 @@ async function main(): Promise<void> {
       live_seconds: LIVE_SECONDS,
       allowed_lateness: LATENESS,
       rules: 'default pack',
-      store_synchronous: 'FULL',
+      store_synchronous: 'GROUP (group commit, as authwatch worker)',
       cores: mf.cores,
       cpu: mf.cpuModel,
       node: mf.node,

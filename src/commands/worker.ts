@@ -37,7 +37,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const logger = createLogger({ level: config.log.level });
   const metrics = createMetrics();
-  const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }) });
+  // group commit, as `serve`: the worker awaits store.durable() before it publishes a restart
+  // point or commits an offset (docs/api.md, Durability), so nothing acknowledged is lost
+  const store = openStore(config.store.file ?? join(config.data_dir, 'authwatch.db'), { metrics, logger: logger.child({ component: 'store' }), synchronous: 'GROUP' });
   let kafka: Awaited<ReturnType<typeof startKafka>>;
   try {
     kafka = await startKafka({ config, store, metrics, logger });
