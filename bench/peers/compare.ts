@@ -224,9 +224,13 @@ function main(): void {
     const notes: string[] = [];
     const extras = [...new Set(t.rounds.map((r) => r.extra).filter(Boolean))];
     if (extras.length) notes.push(extras.join(' / '));
-    // one cell per score column: a single value, or each round's when the rounds disagree
+    // one cell per score column: a single value, or each round's when the rounds differ in it
     const agree = roundsAgree(t.rounds.flatMap((r) => (r.alerts ? [r.alerts] : [])));
-    const cell = (f: (s: Score) => string) => (scores.length === 0 ? 'n/a' : agree ? f(scores[0]) : scores.map(f).join(' / '));
+    const cell = (f: (s: Score) => string) => {
+      if (scores.length === 0) return 'n/a';
+      const perRound = scores.map(f);
+      return new Set(perRound).size === 1 ? perRound[0] : perRound.join(' / ');
+    };
     if (!agree) {
       disagreement = true;
       notes.push(`**rounds alerted on different IPs** (values per round ${t.rounds.map((r) => r.round).join(', ')})`);
@@ -250,14 +254,23 @@ function main(): void {
   // rounds that ran CrowdSec's stock parsers (0 when they did not run at all)
   const stockRounds = tools.some((t) => t.key === 'crowdsec-stock') ? Math.min(stockRuns, nRounds) : 0;
   const stockNote = stockRounds
-    ? ` CrowdSec with its stock parsers is slow (about 2 ms a line here), so it ran in the first ${stockRounds} round${stockRounds === 1 ? '' : 's'} only (\`PEERS_STOCK_RUNS\`), last in its round.`
+    ? ` CrowdSec with its stock parsers is slow (about 2 ms a line here), so it ran in ${stockRounds === 1 ? 'round 1' : `the first ${stockRounds} rounds`} only (\`PEERS_STOCK_RUNS\`), last in its round.`
     : '';
+  const label: Record<string, string> = { 'fail2ban-regex': 'fail2ban-regex', 'fail2ban-jail': 'fail2ban jail', 'crowdsec-lean': 'CrowdSec lean', authwatch: 'authwatch' };
+  // tools that never started (not installed) are not part of a round
+  const inRoundOrder = tools.filter((t) => label[t.key] && (t.rounds.length || t.problems.length)).map((t) => label[t.key]).join(', ');
+  // the raw pairs behind the medians, so a reader can see which round was slow for whom
+  const measured = tools.filter((t) => !t.failed);
+  const perRound = Array.from({ length: nRounds }, (_, i) => [
+    i + 1,
+    ...measured.map((t) => fmt(t.rounds.find((r) => r.round === i + 1)?.time.wallS)),
+  ]);
   const md = [
     `One generated NGINX combined access log, **${lines.toLocaleString('en-US')} lines** (seeded; \`bench/peers/gen-nginx-log.ts\`), ` +
       `${plantedDoc.lines401.toLocaleString('en-US')} of them 401. Planted: **${nBursts} bursts** (one IP each, ≥ 20 responses 401 within 60 s: ` +
       `most 20–60 within 5–40 s, every fifth exactly 20 spread over 55 s) and **${nNear} near misses** (exactly 19 within 20–58 s). ` +
       `Background clients never reach 20 in 60 s. The tools ran in **${nRounds} round${nRounds === 1 ? '' : 's'}** (\`PEERS_RUNS\`) on the same file, ` +
-      'each under `/usr/bin/time -v`; a round runs every tool once, one after the other (fail2ban-regex, fail2ban jail, CrowdSec lean, authwatch), ' +
+      `each under \`/usr/bin/time -v\`; a round runs every tool once, one after the other (${inRoundOrder}), ` +
       `so a slow patch of this shared machine hits all tools of that round alike.${stockNote} ` +
       'lines/s is lines ÷ wall time of the whole process (start-up included) and wall s its wall time: median over the rounds, min–max in brackets; ' +
       'peak RSS is the largest of the rounds. **authwatch ×** is taken per round — the peer\'s wall time ÷ authwatch\'s in the same round — and shown ' +
@@ -267,6 +280,10 @@ function main(): void {
         : 'Alerts were scored per round and every round of a tool alerted on the same IPs.'),
     '',
     table(['tool', 'what ran', 'rounds', 'lines/s', 'wall s', 'peak RSS MB', 'bursts found', 'missed', 'false alerts', 'authwatch ×', 'notes'], rows),
+    '',
+    'Wall time (s) of each tool in each round (– : not run or no usable result in that round):',
+    '',
+    table(['round', ...measured.map((t) => t.key)], perRound),
     '',
     `Packages: ${versions || 'unknown'}. fail2ban has no offline replay for jails (a running jail re-times or ignores old lines), so ` +
       '`bench/peers/fail2ban/jail_replay.py` drives fail2ban\'s own FileFilter and FailManager on the log\'s timestamps ' +

@@ -282,7 +282,9 @@ describe('peer scoring', () => {
 
     const md = readFileSync(join(out, 'peers.md'), 'utf8');
     expect(md).toContain('**3 rounds**');
-    expect(md).toContain('first 1 round only');
+    expect(md).toContain('ran in round 1 only');
+    expect(md).toContain('one after the other (fail2ban-regex, fail2ban jail, authwatch)');
+    expect(md).toMatch(/\| round \| fail2ban-regex \| fail2ban-jail \| crowdsec-stock \| authwatch \|\n\|[-|]+\|\n\| 1 \| 2 \| 3 \| 50 \| 1 \|\n\| 2 \| 2 \| 4 \| – \| 2 \|\n\| 3 \| 2 \| – \| – \| 1.5 \|/);
     expect(md).toContain('some rounds alerted on different IPs');
     const row = (start: string) => md.split('\n').find((l) => l.startsWith(`| ${start}`))!.split(' | ');
     const jailRow = row('fail2ban 1.0 jail logic');
@@ -290,6 +292,8 @@ describe('peer scoring', () => {
     expect(jailRow[4]).toBe('3.5 (3–4)'); // wall s: median (min–max)
     expect(jailRow[5]).toBe('30'); // peak RSS: the largest round
     expect(jailRow[6]).toBe('2 / 1'); // bursts found, per round since the rounds disagree
+    expect(jailRow[7]).toBe('0 / 1'); // missed
+    expect(jailRow[8]).toBe('0 (0 near misses)'); // the same in both rounds: one value
     expect(jailRow[9]).toBe('2.5× (2–3)');
     expect(jailRow[10]).toContain('round 3: jail_replay.py failed: boom');
     expect(jailRow[10]).toContain('rounds alerted on different IPs');
