@@ -72,8 +72,7 @@ export class Pipeline {
       const out = this.deps.ingestor.ingestLine(line, origin);
       if (out.ok) {
         accepted++;
-        if (out.derivedId) repeats.renumber(out.event);
-        this.accept(out.event);
+        this.accept(out.event, out.derivedId ? repeats : undefined);
       } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
     return this.finishBatch(origin.source, accepted, rejected);
@@ -87,8 +86,7 @@ export class Pipeline {
       const out = this.deps.ingestor.ingestObject(objs[i], origin);
       if (out.ok) {
         accepted++;
-        if (out.derivedId) repeats.renumber(out.event);
-        this.accept(out.event);
+        this.accept(out.event, out.derivedId ? repeats : undefined);
       } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
     return this.finishBatch(origin.source, accepted, rejected);
@@ -100,16 +98,13 @@ export class Pipeline {
    * in input order, with the stream's `repeats`).
    */
   acceptIngested(events: readonly AwEvent[], rejected: Rejection[], source: Origin['source'], derived?: Uint8Array, repeats = new RepeatedContentIds()): BatchResult {
-    for (let i = 0; i < events.length; i++) {
-      if (derived?.[i] === 1) repeats.renumber(events[i]);
-      this.accept(events[i]);
-    }
+    for (let i = 0; i < events.length; i++) this.accept(events[i], derived?.[i] === 1 ? repeats : undefined);
     return this.finishBatch(source, events.length, rejected);
   }
 
   /** Push one already-ingested event (the API's own auth outcomes, monitored like any other). */
   pushEvent(event: AwEvent): Alert[] {
-    this.accept(event);
+    this.accept(event, undefined);
     return this.persist();
   }
 
@@ -125,9 +120,10 @@ export class Pipeline {
     return this.persist();
   }
 
-  private accept(event: AwEvent): void {
+  /** `repeats` for an event whose id was derived from its content: the engine numbers it if a rule matches it (RuleEngine.push). */
+  private accept(event: AwEvent, repeats: RepeatedContentIds | undefined): void {
+    this.engine.push(event, repeats);
     this.deps.onEvent?.(event);
-    this.engine.push(event);
   }
 
   private finishBatch(source: Origin['source'], accepted: number, rejected: Rejection[]): BatchResult {

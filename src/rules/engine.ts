@@ -9,7 +9,7 @@ import { fullEventCopy } from '../events/event-projection.js';
 import { EventHeap } from './event-heap.js';
 import type { CompiledCorrelation, CompiledDetection, CompiledRule, CompiledRuleSet } from './rule-compiler.js';
 import { fieldGetter, type EventLike, type Getter } from './sigma-matcher.js';
-import type { EngineOptions, EngineSnapshot, EngineStats, RuleEngine, RuleInfo } from './types.js';
+import type { ContentNumbering, EngineOptions, EngineSnapshot, EngineStats, RuleEngine, RuleInfo } from './types.js';
 
 /** Whether matches of source `src` can start an ordered sequence (the source is its first step). */
 function opensSequence(rt: CorrRuntime, src: number): boolean {
@@ -259,11 +259,15 @@ class Engine implements RuleEngine {
 
   // ---- input ---------------------------------------------------------------------------------
 
-  push(event: AwEvent): void {
+  push(event: AwEvent, numbering?: ContentNumbering): void {
     // detection matching is stateless, so it runs on arrival: only matching events are buffered
     const m = this.matchRules(event);
     const t = eventTime(event);
-    if (m !== null && this.dedup.check(event.id, t === t ? t : this.clock === -Infinity ? 0 : this.clock)) return;
+    if (m !== null) {
+      // (numbering only what matched saves a map entry per event; see RuleEngine.push)
+      if (numbering !== undefined) numbering.renumber(event);
+      if (this.dedup.check(event.id, t === t ? t : this.clock === -Infinity ? 0 : this.clock)) return;
+    }
     if (t !== t) {
       // unparseable time: evaluated now at the current clock rather than dropped
       this.invalidTime++;

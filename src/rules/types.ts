@@ -69,9 +69,20 @@ export interface EngineStats {
  *   engine.flush()                // end of input: process everything buffered
  *   engine.drainAlerts()          // alerts new or changed since the last drain (latest state each)
  */
+/** What the engine needs of events/repeated-content.ts's RepeatedContentIds. */
+export interface ContentNumbering {
+  renumber(event: { id: string; time: string }): void;
+}
+
 export interface RuleEngine {
   readonly rules: readonly RuleInfo[];
-  push(event: AwEvent): void;
+  /**
+   * `numbering`: the input stream's numbering of repeated content, for an event whose id was
+   * derived from its content (events/repeated-content.ts). The engine applies it only to an
+   * event some rule matches: identical content matches identically, so the n-th repetition
+   * among matching events is the n-th in the stream, and no other event's id is read again.
+   */
+  push(event: AwEvent, numbering?: ContentNumbering): void;
   advanceTo(epochMs: number): void;
   flush(): void;
   drainAlerts(): Alert[];

@@ -97,6 +97,20 @@ describe('the pipeline: identical lines count, a re-sent stream does not', () =>
     expect(burst()).toEqual([25]);
   });
 
+  it('numbers only events a rule matches: identical matching lines get <id>.<n>, identical unmatched lines keep their id', () => {
+    const seen: string[] = [];
+    const ingestor = createIngestor({ fingerprintSecret: Buffer.from('repeat-test-secret-0123456789abcdef'), routePolicy: compileRoutePolicy({ routes: [] }), inputFormat: 'auto', maxLineBytes: 65536 });
+    const engine = createEngine(ruleset, { allowedLatenessMs: 1000, maxGroupKeys: 10_000 });
+    const p = new Pipeline({ ingestor, engine, alerts: { saveAlerts: () => {} }, rejects: { saveRejections: () => {} }, onEvent: (e) => seen.push(e.id) });
+    const ok = sameLine(t0).replace('" 401 ', '" 200 ');
+    expect(ok).not.toBe(sameLine(t0));
+    p.ingestLines([sameLine(t0), ok, sameLine(t0), ok, sameLine(t0)], { source: 'file', name: 'access.log' });
+    const [a1, b1, a2, b2, a3] = seen;
+    expect([a2, a3]).toEqual([`${a1}.2`, `${a1}.3`]); // the 401 line matches the burst's base rule
+    expect(b2).toBe(b1); // a 200 matches no stable rule: its id is never read again
+    expect(engine.stats().duplicateEvents).toBe(0);
+  });
+
   it('never numbers producer ids: the same producer id 25 times is one event, 25 producer ids are 25', () => {
     const line = (id: string) => JSON.stringify({ id, time: new Date(t0).toISOString(), observer: { type: 'gateway', name: 'edge' }, source: { ip: '203.0.113.9' }, http: { method: 'POST', route: '/oauth/token', status: 401 }, auth: { result: 'bad_signature', scheme: 'bearer' } });
     const same = pipeline();
