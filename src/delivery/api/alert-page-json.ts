@@ -17,7 +17,7 @@
 // are quoted like the serialiser quotes strings. Only the small group and proposed columns are
 // parsed and re-serialised with the schema's own serialisers (the schema drops undeclared
 // proposal fields and type-checks group values).
-import type { FeedItem, FeedTextItem, Page, StoredAlert, StoredAlertText } from '../../store/store.js';
+import type { AlertChangeKind, FeedItem, FeedTextItem, Page, StoredAlert, StoredAlertText } from '../../store/store.js';
 
 export interface AlertSerializers {
   /** the response-schema serialiser compiled for one alert (alertSchema) */
@@ -47,24 +47,47 @@ export class AlertPageJson {
 
   /** `{"items":[...],"next_cursor":string|null}` */
   list(page: Page<StoredAlert>): Buffer {
-    const parts: Array<string | Buffer> = ['{"items":['];
-    for (let i = 0; i < page.items.length; i++) {
-      if (i) parts.push(',');
-      parts.push(this.alert(page.items[i]));
+    const frags = page.items.map((a) => this.alert(a));
+    const tail = Buffer.from('],"next_cursor":' + (page.next_cursor === null ? 'null' : JSON.stringify(page.next_cursor)) + '}');
+    let size = ITEMS_OPEN.length + Math.max(0, frags.length - 1) + tail.length;
+    for (const f of frags) size += f.length;
+    const out = Buffer.allocUnsafe(size);
+    let at = put(out, 0, ITEMS_OPEN);
+    for (let i = 0; i < frags.length; i++) {
+      if (i) out[at++] = COMMA;
+      at = put(out, at, frags[i]);
     }
-    parts.push('],"next_cursor":' + (page.next_cursor === null ? 'null' : JSON.stringify(page.next_cursor)) + '}');
-    return join(parts);
+    put(out, at, tail);
+    return out;
   }
 
   /** `{"items":[{"seq","change","alert"}...],"next_cursor":string}` */
   feed(items: readonly FeedItem[], nextCursor: string): Buffer {
-    const parts: Array<string | Buffer> = ['{"items":['];
+    const frags: Buffer[] = new Array(items.length);
+    const seqs: string[] = new Array(items.length);
+    const kinds: Buffer[] = new Array(items.length);
+    const tail = Buffer.from('],"next_cursor":' + JSON.stringify(nextCursor) + '}');
+    let size = ITEMS_OPEN.length + Math.max(0, items.length - 1) + tail.length;
     for (let i = 0; i < items.length; i++) {
       const it = items[i];
-      parts.push((i ? ',' : '') + '{"seq":' + it.seq + ',"change":' + JSON.stringify(it.change) + ',"alert":', this.alert(it.alert), '}');
+      frags[i] = this.alert(it.alert);
+      seqs[i] = String(it.seq); // an integer: ASCII digits
+      kinds[i] = CHANGE_JSON.get(it.change) ?? Buffer.from(',"change":' + JSON.stringify(it.change) + ',"alert":');
+      size += SEQ_OPEN.length + seqs[i].length + kinds[i].length + frags[i].length + 1;
     }
-    parts.push('],"next_cursor":' + JSON.stringify(nextCursor) + '}');
-    return join(parts);
+    const out = Buffer.allocUnsafe(size);
+    let at = put(out, 0, ITEMS_OPEN);
+    for (let i = 0; i < items.length; i++) {
+      if (i) out[at++] = COMMA;
+      at = put(out, at, SEQ_OPEN);
+      const seq = seqs[i];
+      for (let k = 0; k < seq.length; k++) out[at++] = seq.charCodeAt(k);
+      at = put(out, at, kinds[i]);
+      at = put(out, at, frags[i]);
+      out[at++] = CLOSE_BRACE;
+    }
+    put(out, at, tail);
+    return out;
   }
 
   /** The alert's JSON from its stored text (see the header): equal to the serialiser's output for the parsed row. */
@@ -109,12 +132,19 @@ export class AlertPageJson {
   }
 }
 
-/** One buffer holding the pieces in order (strings as UTF-8). */
-function join(parts: ReadonlyArray<string | Buffer>): Buffer {
-  let size = 0;
-  for (const p of parts) size += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const p of parts) at += typeof p === 'string' ? out.write(p, at) : p.copy(out, at);
-  return out;
+// Page bodies are written straight into one buffer: the alerts' bytes with Uint8Array#set,
+// the fixed pieces from bytes made once. Assembling them from ~300 strings and buffers with
+// Buffer#write/#copy (argument checks in JavaScript per call, UTF-8 encoding of short strings)
+// cost ≈ 80 µs per 100-item feed page, several times the copying itself.
+const ITEMS_OPEN = Buffer.from('{"items":[');
+const SEQ_OPEN = Buffer.from('{"seq":');
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+const CHANGE_KINDS: readonly AlertChangeKind[] = ['created', 'updated', 'acknowledged', 'resolved', 'reopened', 'suppressed'];
+/** `,"change":"<kind>","alert":` for each change kind (between a feed item's seq and its alert) */
+const CHANGE_JSON = new Map<string, Buffer>(CHANGE_KINDS.map((k) => [k, Buffer.from(',"change":' + JSON.stringify(k) + ',"alert":')]));
+
+function put(out: Buffer, at: number, bytes: Uint8Array): number {
+  out.set(bytes, at);
+  return at + bytes.length;
 }
