@@ -34,10 +34,10 @@
 // faster than the loop gets to it, so its p99 bounds the latency p99 from below (ingest
 // batches, store commits, GC, and the CPU share the machine leaves the process).
 import { spawn, spawnSync } from 'node:child_process';
-import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -58,59 +58,160 @@ interface ClientResult {
   statuses: Record<string, number>;
   elapsedMs: number;
   requests: number;
+  /** p99 of how late the client sent a request after its due time (a busy or descheduled client) */
+  lateSendP99: number;
+  /** the client process's CPU time over the phase */
+  cpuMs: number;
+  /** ... and since it started (its start-up included) */
+  cpuTotalMs: number;
 }
 
 // ------------------------------------------------------------------ client mode (child process)
 
+/**
+ * A minimal HTTP/1.1 keep-alive client on raw sockets: one prebuilt request per route, responses
+ * framed by Content-Length (the alert routes always send one). Until this round the client was
+ * node:http, which cost the load generator ~0.5 of a core at 1,000 req/s on this 2-core machine
+ * (the server needs ~0.8): the client's own CPU, GC and timer lateness were read as server
+ * latency. This one costs a fraction of that (its CPU time is reported per phase).
+ */
+class RawConnection {
+  private buf: Buffer | null = null;
+  private need = -1; // body bytes still expected once the head is parsed
+  private status = 0;
+  onResponse: (status: number) => void = () => {};
+
+  private constructor(readonly socket: net.Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => this.data(d));
+  }
+
+  static open(host: string, port: number): Promise<RawConnection> {
+    return new Promise((resolve, reject) => {
+      const s = net.connect({ host, port }, () => resolve(new RawConnection(s)));
+      s.once('error', reject);
+    });
+  }
+
+  send(request: Buffer): void {
+    this.socket.write(request);
+  }
+
+  /** Response bytes: the head is parsed, a body is only counted (never copied). */
+  private data(d: Buffer): void {
+    let at = 0;
+    while (at < d.length) {
+      if (this.need === -1) {
+        // the head, possibly split across packets
+        const chunk = this.buf ? Buffer.concat([this.buf, d.subarray(at)]) : d.subarray(at);
+        const headEnd = chunk.indexOf('\r\n\r\n');
+        if (headEnd === -1) {
+          this.buf = Buffer.from(chunk);
+          return;
+        }
+        const head = chunk.toString('latin1', 0, headEnd);
+        this.status = Number(head.slice(9, 12));
+        const len = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+        if (!len) throw new Error(`bench client: a response without content-length (${head.split('\r\n')[0]})`);
+        this.need = Number(len[1]);
+        // continue in d after the head (the part of the head that came from this.buf is before `at`)
+        at += headEnd + 4 - (this.buf ? this.buf.length : 0);
+        this.buf = null;
+      }
+      const take = Math.min(this.need, d.length - at);
+      this.need -= take;
+      at += take;
+      if (this.need === 0) {
+        this.need = -1;
+        this.onResponse(this.status);
+      }
+    }
+  }
+}
+
 async function clientMain(a: { url: string; token: string; seconds: number; rate: number; concurrency: number; head: number; backfill: boolean; warmup: number }): Promise<void> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: a.concurrency });
-  const allPaths: Array<[string, () => string]> = [
-    ['list', () => '/v1/alerts?limit=50'],
-    ['list_filtered', () => '/v1/alerts?limit=50&level=high&status=open'],
-    ['feed', () => `/v1/alerts/feed?limit=100&cursor=${Math.max(0, a.head - Math.floor(Math.random() * 1000))}`],
-    ['feed_backfill', () => `/v1/alerts/feed?limit=100&cursor=${Math.floor(Math.random() * Math.max(1, a.head))}`],
+  const u = new URL(a.url);
+  const request = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nAuthorization: Bearer ${a.token}\r\n\r\n`, 'latin1');
+  // Tail-feed cursors: one prebuilt request per cursor (the newest 1,000 changes).
+  const tail = Array.from({ length: 1000 }, (_, k) => request(`/v1/alerts/feed?limit=100&cursor=${Math.max(0, a.head - k)}`));
+  const allPaths: Array<[string, () => Buffer]> = [
+    ['list', ((r) => () => r)(request('/v1/alerts?limit=50'))],
+    ['list_filtered', ((r) => () => r)(request('/v1/alerts?limit=50&level=high&status=open'))],
+    ['feed', () => tail[Math.floor(Math.random() * 1000)]],
+    ['feed_backfill', () => request(`/v1/alerts/feed?limit=100&cursor=${Math.floor(Math.random() * Math.max(1, a.head))}`)],
   ];
   const paths = a.backfill ? allPaths : allPaths.filter(([k]) => k !== 'feed_backfill');
-  const res: ClientResult = { latencies: Object.fromEntries(paths.map(([k]) => [k, []])), errors: 0, statuses: {}, elapsedMs: 0, requests: 0 };
-  const get = (path: string) =>
-    new Promise<number>((resolve) => {
-      const req = http.get(a.url + path, { agent, headers: { authorization: `Bearer ${a.token}` } }, (r) => {
-        r.resume();
-        r.on('end', () => resolve(r.statusCode ?? 0));
-      });
-      req.on('error', () => resolve(0));
-    });
-  const start = performance.now();
-  // The first second is sent but not recorded: 64 fresh keep-alive sockets and a cold client
-  // (connects, first compiles) made the first ~300 ms of every phase read 60-100 ms.
+  const res: ClientResult = { latencies: Object.fromEntries(paths.map(([k]) => [k, []])), errors: 0, statuses: {}, elapsedMs: 0, requests: 0, lateSendP99: 0, cpuMs: 0, cpuTotalMs: 0 };
+  const conns = await Promise.all(Array.from({ length: a.concurrency }, () => RawConnection.open(u.hostname, Number(u.port))));
+  const idle = [...conns];
+  const lateSend: number[] = [];
+  const cpu0 = process.cpuUsage();
+  const start = performance.now() + 5;
+  // The warm-up seconds are sent but not recorded: fresh sockets and a cold server route
+  // (first compiles) made the first ~300 ms of every phase read 60-100 ms.
   const measureFrom = start + a.warmup * 1000;
   const end = measureFrom + a.seconds * 1000;
-  // Paced: worker w sends its k-th request at start + (k*C + w) / rate seconds (no coordinated omission
-  // beyond one in-flight request per worker; latency is measured from the send time).
-  const perWorkerInterval = a.rate > 0 ? (a.concurrency * 1000) / a.rate : 0;
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: a.concurrency }, async (_, w) => {
-      for (let k = 0; ; k++) {
-        if (perWorkerInterval) {
-          const due = start + w * (perWorkerInterval / a.concurrency) + k * perWorkerInterval;
-          const wait = due - performance.now();
-          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  // Open loop when paced: request i is due at start + i / rate, whatever happened before, and
+  // its latency is counted from that due time (a request waiting for a free connection, or a
+  // late client timer, counts against the latency: no coordinated omission). Closed loop
+  // (rate 0): each connection sends its next request as soon as the previous one is answered.
+  const due: Array<{ at: number; route: number; req: Buffer }> = [];
+  let sent = 0;
+  let inFlight = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  let stopping = false;
+  const dispatch = () => {
+    while (idle.length && (a.rate > 0 ? due.length > 0 : !stopping)) {
+      const c = idle.pop()!;
+      const route = sent++ % paths.length;
+      const job = a.rate > 0 ? due.shift()! : { at: performance.now(), route, req: paths[route][1]() };
+      const t0 = performance.now();
+      if (job.at >= measureFrom) lateSend.push(t0 - job.at);
+      inFlight++;
+      c.onResponse = (status) => {
+        const t = performance.now();
+        inFlight--;
+        if (job.at >= measureFrom && job.at < end) {
+          res.latencies[paths[job.route][0]].push(t - job.at);
+          res.statuses[status] = (res.statuses[status] ?? 0) + 1;
+          res.requests++;
+          if (status !== 200) res.errors++;
         }
-        if (performance.now() >= end) break;
-        const [name, path] = paths[i++ % paths.length];
-        const t0 = performance.now();
-        const status = await get(path());
-        if (t0 < measureFrom) continue;
-        res.latencies[name].push(performance.now() - t0);
-        res.statuses[status] = (res.statuses[status] ?? 0) + 1;
-        res.requests++;
-        if (status !== 200) res.errors++;
+        idle.push(c);
+        if (t >= end) stopping = true;
+        if (!stopping || due.length) dispatch();
+        if (stopping && inFlight === 0 && due.length === 0) done();
+      };
+      c.send(job.req);
+    }
+  };
+  if (a.rate > 0) {
+    const interval = 1000 / a.rate;
+    let i = 0;
+    const pump = () => {
+      const now = performance.now();
+      for (let at = start + i * interval; at <= now && at < end; at = start + ++i * interval) due.push({ at, route: i % paths.length, req: paths[i % paths.length][1]() });
+      dispatch();
+      if (start + i * interval < end) setTimeout(pump, Math.max(0, start + i * interval - performance.now()));
+      else {
+        stopping = true;
+        if (inFlight === 0 && due.length === 0) done();
       }
-    }),
-  );
-  res.elapsedMs = performance.now() - measureFrom;
-  agent.destroy();
+    };
+    setTimeout(pump, Math.max(0, start - performance.now()));
+  } else {
+    setTimeout(() => dispatch(), Math.max(0, start - performance.now()));
+    setTimeout(() => (stopping = true), end - performance.now());
+  }
+  await finished;
+  const c = process.cpuUsage(cpu0);
+  res.elapsedMs = a.seconds * 1000;
+  res.lateSendP99 = lateSend.length ? percentile(lateSend, 99) : 0;
+  res.cpuMs = (c.user + c.system) / 1000;
+  const all = process.cpuUsage();
+  res.cpuTotalMs = (all.user + all.system) / 1000;
+  for (const x of conns) x.socket.destroy();
   process.stdout.write(JSON.stringify(res) + '\n');
 }
 
@@ -242,6 +343,64 @@ async function storeWriteCost(sync: 'FULL' | 'NORMAL' | 'GROUP', n: number): Pro
   return { p50: percentile(lat, 50), p99: percentile(lat, 99), perSec: (n / total) * 1000, durableP50: wait.length ? percentile(wait, 50) : 0 };
 }
 
+/** Busy and total CPU time of the whole machine so far (ms, all cores), from /proc/stat; null off Linux. */
+function machineCpu(): { busy: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const total = f.reduce((x, y) => x + y, 0);
+    return { busy: ((total - f[3] - (f[4] ?? 0)) * 1000) / 100, total: (total * 1000) / 100 }; // USER_HZ = 100
+  } catch {
+    return null;
+  }
+}
+
+/** GC pauses of this (the server's) process, kept for per-phase figures. */
+const gcPauses: Array<{ at: number; ms: number; major: boolean }> = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push({ at: e.startTime, ms: e.duration, major: ((e as { detail?: { kind?: number } }).detail?.kind ?? 0) !== 1 });
+}).observe({ entryTypes: ['gc'] });
+
+interface PhaseLoad {
+  wallMs: number;
+  /** server process CPU (this process: HTTP, store, ingest, GC threads) */
+  serverCpuMs: number;
+  clientCpuMs: number;
+  /** the rest of the machine's busy CPU time: other work sharing the cores (and the client's start-up) */
+  otherCores: number | null;
+  majorGcs: number;
+  majorGcMs: number;
+  minorGcMs: number;
+  maxGcMs: number;
+}
+
+/** Runs one client phase and measures what shared the machine meanwhile. */
+async function phase(args: Record<string, string | number>): Promise<{ r: ClientResult; load: PhaseLoad }> {
+  const m0 = machineCpu();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const g0 = gcPauses.length;
+  const r = await runClient(args);
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const m1 = machineCpu();
+  const serverCpuMs = (c.user + c.system) / 1000;
+  const gcs = gcPauses.slice(g0).filter((g) => g.at >= t0);
+  const major = gcs.filter((g) => g.major);
+  return {
+    r,
+    load: {
+      wallMs,
+      serverCpuMs,
+      clientCpuMs: r.cpuMs,
+      otherCores: m0 && m1 ? Math.max(0, m1.busy - m0.busy - serverCpuMs - r.cpuTotalMs) / wallMs : null,
+      majorGcs: major.length,
+      majorGcMs: major.reduce((x, g) => x + g.ms, 0),
+      minorGcMs: gcs.filter((g) => !g.major).reduce((x, g) => x + g.ms, 0),
+      maxGcMs: gcs.reduce((x, g) => Math.max(x, g.ms), 0),
+    },
+  };
+}
+
 async function serverMain(o: { alerts: number; seconds: number; rate: number; concurrency: number; ingest: boolean; sync: 'FULL' | 'NORMAL' | 'GROUP' }): Promise<void> {
   const facts = machineFacts();
   const dir = mkdtempSync(join(tmpdir(), 'aw-bench-api-'));
@@ -315,18 +474,18 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
   const cpu0 = process.cpuUsage();
   const batches0 = batchMs.length;
   loopDelay.reset();
-  const paced = await runClient({ url, token, seconds: o.seconds, rate: o.rate, concurrency: Math.max(o.concurrency, 64), head, backfill: 1 });
+  const { r: paced, load: pacedLoad } = await phase({ url, token, seconds: o.seconds, rate: o.rate, concurrency: Math.max(o.concurrency, 64), head, backfill: 1 });
   const pacedLoopP99 = loopP99();
   // The same rate with the aim's routes only (list, filtered list, tail feed: what dashboards and
   // SIEM pollers send); in phase 1 a quarter of the requests are backfill pages, ~5x the CPU each.
   process.stderr.write(`phase 1b: paced ${o.rate} req/s, list + tail feed only, for ${o.seconds}s...\n`);
   loopDelay.reset();
-  const pacedAim = await runClient({ url, token, seconds: o.seconds, rate: o.rate, concurrency: Math.max(o.concurrency, 64), head, backfill: 0 });
+  const { r: pacedAim, load: pacedAimLoad } = await phase({ url, token, seconds: o.seconds, rate: o.rate, concurrency: Math.max(o.concurrency, 64), head, backfill: 0 });
   const pacedAimLoopP99 = loopP99();
   process.stderr.write(`phase 2: closed loop, ${o.concurrency} workers for ${o.seconds}s...\n`);
   const cpu1 = process.cpuUsage();
   const batches1 = batchMs.length;
-  const closed = await runClient({ url, token, seconds: o.seconds, rate: 0, concurrency: o.concurrency, head, backfill: 1 });
+  const { r: closed } = await phase({ url, token, seconds: o.seconds, rate: 0, concurrency: o.concurrency, head, backfill: 1 });
   const cpu2 = process.cpuUsage();
   const batches2 = batchMs.length;
   // Server CPU per request, ingest batches' time subtracted: on a machine loaded by other work
@@ -375,6 +534,13 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
   figures.push({ metric: 'paced, list + tail feed only: p99 latency', value: p(all(pacedAim), 99), unit: 'ms', aim: 'p99 ≤ 5 ms at 1,000 req/s (issue 7)', note: 'no backfill pages in this phase' });
   figures.push({ metric: 'paced, list + tail feed only: event-loop delay p99', value: pacedAimLoopP99, unit: 'ms' });
   if (pacedAim.errors) figures.push({ metric: 'paced, list + tail feed only: errors', value: pacedAim.errors, unit: 'requests' });
+  // What shared the 2 cores during the aim's phase, and the server's GC: the tail follows them.
+  const r1 = (x: number) => Math.round(x * 10) / 10;
+  const loadNote = (l: PhaseLoad) =>
+    `server process ${r1(l.serverCpuMs / l.wallMs)} cores, load client ${r1(l.clientCpuMs / l.wallMs)} cores, other work on the machine ${l.otherCores === null ? 'unknown' : r1(l.otherCores) + ' cores'}; server GC: ${l.majorGcs} major (${Math.round(l.majorGcMs)} ms of pauses), minor ${Math.round(l.minorGcMs)} ms, longest pause ${r1(l.maxGcMs)} ms`;
+  figures.push({ metric: 'paced, list + tail feed only: server GC pauses (major + minor)', value: Math.round(pacedAimLoad.majorGcMs + pacedAimLoad.minorGcMs), unit: 'ms', note: loadNote(pacedAimLoad) });
+  figures.push({ metric: 'paced, list + tail feed only: client sends late, p99', value: p([pacedAim.lateSendP99], 50), unit: 'ms', note: 'how long a due request waited for the client (its timer or a free connection); counted in the latency' });
+  if (pacedAimLoad.otherCores !== null) figures.push({ metric: 'paced, list + tail feed only: other work on the machine', value: r1(pacedAimLoad.otherCores), unit: 'cores', note: 'busy CPU time of the whole machine (/proc/stat) minus the server and the client, per second of the phase' });
   if (sliceHoldMs.length) figures.push({ metric: 'ingest: one slice holds the event loop, p99', value: Math.round(percentile(sliceHoldMs, 99) * 100) / 100, unit: 'ms', note: `${ingestBatch}-line bodies through the sliced HTTP ingest path, 16 lines per slice` });
   figures.push({ metric: `closed loop (${o.concurrency} workers): throughput`, value: Math.round((closed.requests / closed.elapsedMs) * 1000), unit: 'req/s' });
   figures.push({ metric: 'paced: server CPU per request (ingest excluded)', value: Math.round(cpuPerRequest(cpu0, cpu1, batches0, batches1, paced.requests) * 1000) / 1000, unit: 'ms' });
@@ -412,7 +578,9 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
       o.ingest
         ? `ingest beside the load: ${ingested} events accepted through the pipeline (${feedGrowth} alert changes written) during ${(3 * o.seconds).toFixed(0)}s; one ${ingestBatch}-event body costs CPU p50 ${batchMs.length ? percentile(batchMs, 50).toFixed(1) : '-'} ms, p99 ${batchMs.length ? percentile(batchMs, 99).toFixed(1) : '-'} ms, through the sliced path (one slice holds the loop p50 ${sliceHoldMs.length ? percentile(sliceHoldMs, 50).toFixed(2) : '-'} ms, p99 ${sliceHoldMs.length ? percentile(sliceHoldMs, 99).toFixed(2) : '-'} ms; a body from first to last slice p50 ${sliceWallMs.length ? percentile(sliceWallMs, 50).toFixed(1) : '-'} ms)`
         : 'no ingest beside the load (--no-ingest)',
-      `client: separate process, paced ${Math.max(o.concurrency, 64)} workers, closed loop ${o.concurrency} workers, routes rotated list / list?level&status / feed tail (cursor within the newest 1,000 changes) / feed backfill (random cursor)`,
+      `client: separate process (raw-socket HTTP/1.1 keep-alive), not pinned (neither is the server: see the header), paced open loop over ${Math.max(o.concurrency, 64)} connections (latency from each request's due time), closed loop ${o.concurrency} connections, routes rotated list / list?level&status / feed tail (cursor within the newest 1,000 changes) / feed backfill (random cursor)`,
+      `phase 1 load: ${loadNote(pacedLoad)}`,
+      `phase 1b load: ${loadNote(pacedAimLoad)}`,
       `paced: ${paced.requests} requests, errors ${paced.errors}, statuses ${JSON.stringify(paced.statuses)}`,
       `closed: ${closed.requests} requests, errors ${closed.errors}, statuses ${JSON.stringify(closed.statuses)}`,
       wrk ? `wrk: ${wrk.requests} requests, non-2xx ${wrk.non2xx}` : 'wrk: not installed (apt-get install wrk), phase skipped',
@@ -434,7 +602,10 @@ async function serverMain(o: { alerts: number; seconds: number; rate: number; co
       cpu: facts.cpuModel,
       load_avg_1m: facts.loadAvg[0],
       load_avg_1m_end: Math.round(loadavg()[0] * 100) / 100,
-      client: 'separate process on the same machine',
+      client: 'separate process on the same machine, raw-socket HTTP/1.1, open loop, not pinned',
+      client_cpu_cores_1b: r1(pacedAimLoad.clientCpuMs / pacedAimLoad.wallMs),
+      other_work_cores_1b: pacedAimLoad.otherCores === null ? null : r1(pacedAimLoad.otherCores),
+      latency_from: 'due time (open loop)',
       errors: paced.errors + closed.errors + (wrk?.non2xx ?? 0),
     },
     figures,
