@@ -4,9 +4,10 @@
 import type { Alert } from './alerts/alert.js';
 import type { AwEvent } from './events/event.js';
 import type { Ingestor, Origin, Rejection } from './events/ingest-types.js';
-import type { RuleEngine } from './rules/types.js';
+import type { ContentNumbering, RuleEngine } from './rules/types.js';
 import type { Metrics } from './observability/metrics.js';
 import { RepeatedContentIds } from './events/repeated-content.js';
+import { deriveLineEventId } from './events/event-id.js';
 
 /** Durable alert storage; returns once the alerts are written (synchronous SQLite). */
 export interface AlertSink {
@@ -33,6 +34,23 @@ export interface PipelineDeps {
   metrics?: Metrics;
   /** called with every accepted event after redaction (e.g. for the ingest-health page) */
   onEvent?: (event: AwEvent) => void;
+  /**
+   * Derive line ids (NGINX combined lines: SHA-256 of the line) only for events a rule
+   * matches; the others keep the id `''`. Only when nothing reads the id of an unmatched
+   * event: `authwatch replay` sets it when no rule reads the field `id` (its onEvent is unset;
+   * such lines carry no token, so no token-keyed consumer sees them either).
+   */
+  deferLineIds?: boolean;
+}
+
+/** The numbering RuleEngine.push applies to a matched event whose line id was deferred: derive, then number. */
+class DeferredLineId implements ContentNumbering {
+  line = '';
+  repeats: RepeatedContentIds | undefined;
+  renumber(event: { id: string; time: string; observer?: { name: string } }): void {
+    event.id = deriveLineEventId('nginx-combined', event.observer!.name, this.line);
+    this.repeats!.renumber(event);
+  }
 }
 
 function withLine(r: Rejection, origin: Omit<Origin, 'line'>, line: number): Rejection {
@@ -42,6 +60,7 @@ function withLine(r: Rejection, origin: Omit<Origin, 'line'>, line: number): Rej
 
 export class Pipeline {
   private engine: RuleEngine;
+  private readonly deferred = new DeferredLineId();
 
   constructor(private readonly deps: PipelineDeps) {
     this.engine = deps.engine;
@@ -69,10 +88,15 @@ export class Pipeline {
       const line = lines[i];
       if (line.length === 0 || (line.length < 3 && line.trim() === '')) continue;
       // the origin with its line number is built only for a rejection (not per line)
-      const out = this.deps.ingestor.ingestLine(line, origin);
+      const out = this.deps.ingestor.ingestLine(line, origin, this.deps.deferLineIds);
       if (out.ok) {
         accepted++;
-        this.accept(out.event, out.derivedId ? repeats : undefined);
+        if (out.lineForId !== undefined) {
+          const d = this.deferred;
+          d.line = out.lineForId;
+          d.repeats = repeats;
+          this.accept(out.event, d);
+        } else this.accept(out.event, out.derivedId ? repeats : undefined);
       } else rejected.push(withLine(out.rejection, origin, firstLine + i));
     }
     return this.finishBatch(origin.source, accepted, rejected);
@@ -121,7 +145,7 @@ export class Pipeline {
   }
 
   /** `repeats` for an event whose id was derived from its content: the engine numbers it if a rule matches it (RuleEngine.push). */
-  private accept(event: AwEvent, repeats: RepeatedContentIds | undefined): void {
+  private accept(event: AwEvent, repeats: ContentNumbering | undefined): void {
     this.engine.push(event, repeats);
     this.deps.onEvent?.(event);
   }

@@ -18,6 +18,8 @@ export interface ReplayDeps {
   rejects?: RejectSink;
   /** how many rejections to keep for the summary */
   sampleRejections?: number;
+  /** PipelineDeps.deferLineIds: line ids only for matched events (when no rule reads `id`) */
+  deferLineIds?: boolean;
 }
 
 export interface ReplaySummary {
@@ -58,6 +60,7 @@ export class Replay {
     this.pipeline = new Pipeline({
       ingestor: deps.ingestor,
       engine: deps.engine,
+      deferLineIds: deps.deferLineIds,
       alerts: { saveAlerts: (alerts) => this.collect(alerts) },
       rejects: {
         saveRejections: (rs) => {

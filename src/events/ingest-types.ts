@@ -37,11 +37,23 @@ export interface Rejection {
 
 export type IngestOutcome =
   /** derivedId: the ingestor derived the event's id from its content (the input had none); see repeated-content.ts */
-  | { ok: true; event: AwEvent; format: Exclude<InputFormat, 'auto'>; derivedId: boolean }
+  | {
+      ok: true;
+      event: AwEvent;
+      format: Exclude<InputFormat, 'auto'>;
+      derivedId: boolean;
+      /**
+       * Set only when the caller asked to defer line ids (ingestLine's `deferLineId`) and the id
+       * would be a line id (events/event-id.ts deriveLineEventId): the event's id is left `''`
+       * and this is the line to derive it from, with the event's observer name, when needed.
+       */
+      lineForId: string | undefined;
+    }
   | { ok: false; rejection: Rejection };
 
 /** Normalise → redact → validate, one line or one parsed object at a time. Never throws. */
 export interface Ingestor {
-  ingestLine(line: string, origin: Origin): IngestOutcome;
+  /** `deferLineId`: leave a line-derived id to the caller (IngestOutcome.lineForId); for callers that read ids of some events only */
+  ingestLine(line: string, origin: Origin, deferLineId?: boolean): IngestOutcome;
   ingestObject(obj: unknown, origin: Origin): IngestOutcome;
 }

@@ -89,8 +89,9 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
    * adapter output → the accepted event; throws Reject. `line`: the text log line (NGINX
    * combined) the event was read from, whose hash is its id when nothing needed redaction.
    */
-  function finish(e: Obj, line?: string, redactionFree?: boolean): AwEvent {
+  function finish(e: Obj, line?: string, redactionFree?: boolean, deferLineId?: boolean): AwEvent {
     derived = false;
+    lineForId = undefined;
     if ('redaction' in e) delete e.redaction; // only authwatch sets it
     let report: RedactionReport;
     if (redactionFree === true && opts.trustAdapterChecks !== false) {
@@ -119,7 +120,12 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     // an id that held a secret was redacted to a constant; it no longer identifies the event
     if (e.id === undefined || e.id === REDACTED || (typeof e.id === 'string' && e.id.includes(REDACTED))) {
       // derived before route_class is filled, so a route policy change does not change ids
-      e.id = line !== undefined && report.count === 0 ? deriveLineEventId('nginx-combined', (e.observer as Obj).name as string, line) : deriveEventId(e);
+      if (line !== undefined && report.count === 0) {
+        if (deferLineId === true) {
+          e.id = '';
+          lineForId = line;
+        } else e.id = deriveLineEventId('nginx-combined', (e.observer as Obj).name as string, line);
+      } else e.id = deriveEventId(e);
       derived = true;
     }
     const http = e.http as Obj | undefined;
@@ -161,7 +167,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
     return { event: finish(r.event), format };
   }
 
-  function fromLine(input: string): { event: AwEvent; format: AdapterFormat } {
+  function fromLine(input: string, deferLineId: boolean | undefined): { event: AwEvent; format: AdapterFormat } {
     let line = input;
     if (line.length > opts.maxLineBytes || (line.length * 3 > opts.maxLineBytes && Buffer.byteLength(line, 'utf8') > opts.maxLineBytes)) {
       throw new Reject('line_too_long', `line longer than ${opts.maxLineBytes} bytes`, rawForRejection(line));
@@ -179,7 +185,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
       lastFormat = 'nginx';
       const r = adaptNginxLine(line, ctx.nginx, match);
       if (!r.ok) throw new Reject('adapter_error', `nginx: ${r.message}`, rawForRejection(line));
-      return { event: finish(r.event, line, r.redactionFree), format: 'nginx' };
+      return { event: finish(r.event, line, r.redactionFree, deferLineId), format: 'nginx' };
     }
     let parsed: unknown;
     try {
@@ -197,8 +203,9 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
   // stage knows the format (`unknown` for lines rejected before one was chosen).
   const receivedChildren = new Map<string, { inc(): void }>();
   let lastFormat: AdapterFormat | 'unknown' = 'unknown';
-  // whether the last finished event's id was derived (a variable, not a field: no object per event)
+  // whether the last finished event's id was derived, and the line for a deferred one (variables, not fields: no object per event)
   let derived = false;
+  let lineForId: string | undefined;
   function countReceived(origin: Origin): void {
     if (!metrics) return;
     const key = origin.source + '|' + lastFormat;
@@ -211,11 +218,11 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
   }
 
   return {
-    ingestLine(line, origin) {
+    ingestLine(line, origin, deferLineId) {
       lastFormat = 'unknown';
       try {
-        const r = fromLine(typeof line === 'string' ? line : String(line));
-        return { ok: true, event: r.event, format: r.format, derivedId: derived };
+        const r = fromLine(typeof line === 'string' ? line : String(line), deferLineId);
+        return { ok: true, event: r.event, format: r.format, derivedId: derived, lineForId };
       } catch (err) {
         return rejected(err, origin, () => rawForRejection(String(line)));
       } finally {
@@ -226,7 +233,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
       lastFormat = 'unknown';
       try {
         const r = fromObject(obj, undefined);
-        return { ok: true, event: r.event, format: r.format, derivedId: derived };
+        return { ok: true, event: r.event, format: r.format, derivedId: derived, lineForId: undefined };
       } catch (err) {
         return rejected(err, origin, () => rawForObject(obj));
       } finally {
