@@ -7,7 +7,7 @@ import type { Ingestor, Origin, Rejection } from './events/ingest-types.js';
 import type { ContentNumbering, RuleEngine } from './rules/types.js';
 import type { Metrics } from './observability/metrics.js';
 import { RepeatedContentIds } from './events/repeated-content.js';
-import { deriveLineEventId } from './events/event-id.js';
+import { nginxCombinedLineId } from './events/event-id.js';
 
 /** Durable alert storage; returns once the alerts are written (synchronous SQLite). */
 export interface AlertSink {
@@ -48,7 +48,7 @@ class DeferredLineId implements ContentNumbering {
   line = '';
   repeats: RepeatedContentIds | undefined;
   renumber(event: { id: string; time: string; observer?: { name: string } }): void {
-    event.id = deriveLineEventId('nginx-combined', event.observer!.name, this.line);
+    event.id = nginxCombinedLineId(event.observer!.name, this.line);
     this.repeats!.renumber(event);
   }
 }

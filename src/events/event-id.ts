@@ -108,3 +108,8 @@ export function deriveEventId(event: Record<string, unknown>): string {
 export function deriveLineEventId(format: string, observerName: string, line: string): string {
   return 'ev_' + hash('sha256', format + '\n' + observerName + '\n' + line, 'base64url').slice(0, 32);
 }
+
+/** The line id of an NGINX combined line (the only text format): what the ingestor derives, or the pipeline when it was deferred. */
+export function nginxCombinedLineId(observerName: string, line: string): string {
+  return deriveLineEventId('nginx-combined', observerName, line);
+}

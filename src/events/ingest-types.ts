@@ -44,7 +44,7 @@ export type IngestOutcome =
       derivedId: boolean;
       /**
        * Set only when the caller asked to defer line ids (ingestLine's `deferLineId`) and the id
-       * would be a line id (events/event-id.ts deriveLineEventId): the event's id is left `''`
+       * would be a line id (events/event-id.ts nginxCombinedLineId): the event's id is left `''`
        * and this is the line to derive it from, with the event's observer name, when needed.
        */
       lineForId: string | undefined;

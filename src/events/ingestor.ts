@@ -9,7 +9,7 @@ import type { RoutePolicy } from './route-policy.js';
 import { createRedactor, fingerprint, redactText, RedactionDepthError, REDACTED, type RedactionKind, type RedactionReport, type WalkStats } from './redaction.js';
 import { checkLimits, contractViolation } from './event-validate.js';
 import { normaliseTime } from './event-time.js';
-import { deriveEventId, deriveLineEventId } from './event-id.js';
+import { deriveEventId, nginxCombinedLineId } from './event-id.js';
 import { isObj, type AdapterContext, type AdapterFormat, type AdapterResult, type Obj } from './adapters/adapter-types.js';
 import { adaptAuthwatch } from './adapters/authwatch-adapter.js';
 import { adaptNginxJson, adaptNginxLine, matchNginxCombined } from './adapters/nginx-adapter.js';
@@ -124,7 +124,7 @@ export function createIngestor(opts: IngestorOptions): Ingestor {
         if (deferLineId === true) {
           e.id = '';
           lineForId = line;
-        } else e.id = deriveLineEventId('nginx-combined', (e.observer as Obj).name as string, line);
+        } else e.id = nginxCombinedLineId((e.observer as Obj).name as string, line);
       } else e.id = deriveEventId(e);
       derived = true;
     }
