@@ -50,6 +50,17 @@ export function normaliseTime(s: string): string | undefined {
 let lastTimeIn = ''; // (normaliseUncached('') is undefined)
 let lastTimeOut: string | undefined;
 
+/** Date.parse(s), the last answer remembered as normaliseTime does (NaN when invalid). */
+export function epochMs(s: string): number {
+  if (s !== lastMsIn) {
+    lastMsIn = s;
+    lastMsOut = Date.parse(s);
+  }
+  return lastMsOut;
+}
+let lastMsIn = '';
+let lastMsOut = Number.NaN; // (Date.parse('') is NaN)
+
 function normaliseUncached(s: string): string | undefined {
   // Common spellings that differ from the normal form only by their suffix: a zero offset
   // (`…58.123+00:00`) or no fraction (`…58Z`). Rewritten, they take the normal-form check.

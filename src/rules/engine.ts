@@ -7,6 +7,7 @@ import { CorrelationWindows, dropOld, insertSorted, rememberEvidence, type Overf
 import { EventDedup } from './event-dedup.js';
 import { fullEventCopy } from '../events/event-projection.js';
 import { EventHeap } from './event-heap.js';
+import { epochMs } from '../events/event-time.js';
 import type { CompiledCorrelation, CompiledDetection, CompiledRule, CompiledRuleSet } from './rule-compiler.js';
 import { fieldGetter, type EventLike, type Getter } from './sigma-matcher.js';
 import type { ContentNumbering, EngineOptions, EngineSnapshot, EngineStats, RuleEngine, RuleInfo } from './types.js';
@@ -132,15 +133,8 @@ function iso(t: number): string {
 
 function eventTime(ev: AwEvent): number {
   // consecutive events mostly share their time text (a log line's clock has one-second steps)
-  const s = ev.time;
-  if (s !== lastTimeText) {
-    lastTimeText = s;
-    lastTimeMs = Date.parse(s);
-  }
-  return lastTimeMs;
+  return epochMs(ev.time);
 }
-let lastTimeText = '';
-let lastTimeMs = Number.NaN;
 
 class Engine implements RuleEngine {
   readonly rules: readonly RuleInfo[];

@@ -41,7 +41,8 @@ export interface StoredAlert extends Alert {
   updated_at: string;
 }
 
-export type AlertChangeKind = 'created' | 'updated' | 'acknowledged' | 'resolved' | 'reopened' | 'suppressed';
+export const ALERT_CHANGE_KINDS = ['created', 'updated', 'acknowledged', 'resolved', 'reopened', 'suppressed'] as const;
+export type AlertChangeKind = (typeof ALERT_CHANGE_KINDS)[number];
 
 export interface AlertChange {
   alert: StoredAlert;

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { templateRoute } from '../../src/events/adapters/http-facts.js';
 import { compact } from '../../src/events/adapters/adapter-types.js';
-import { normaliseTime } from '../../src/events/event-time.js';
+import { epochMs, normaliseTime } from '../../src/events/event-time.js';
 import { adaptNginxLine, timeLocalToRfc3339 } from '../../src/events/adapters/nginx-adapter.js';
 import { isDottedQuad } from '../../src/events/event-validate.js';
 import { z } from 'zod';
@@ -87,6 +87,10 @@ describe('one-entry time caches', () => {
     const inputs = ['2026-01-02T03:04:05+00:00', '2026-01-02T03:04:05+00:00', '2026-02-30T00:00:00Z', '2026-02-30T00:00:00Z', '', '2026-01-02T03:04:05+00:00', '2026-01-02T05:04:05+02:00'];
     const expected = ['2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.000Z', undefined, undefined, undefined, '2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.000Z'];
     expect(inputs.map((s) => normaliseTime(s))).toEqual(expected);
+  });
+  it('epochMs answers as Date.parse for repeated, alternating and invalid inputs', () => {
+    const inputs = ['2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.000Z', 'nope', 'nope', '', '2026-01-02T03:04:06.000Z', '2026-01-02T03:04:05.000Z'];
+    expect(inputs.map((s) => epochMs(s))).toEqual(inputs.map((s) => Date.parse(s)));
   });
   it('timeLocalToRfc3339 answers the same for repeated and invalid inputs', () => {
     const inputs = ['10/Oct/2000:13:55:36 -0700', '10/Oct/2000:13:55:36 -0700', '10/Foo/2000:13:55:36 -0700', '10/Foo/2000:13:55:36 -0700', '', '10/Oct/2000:13:55:36 -0700'];

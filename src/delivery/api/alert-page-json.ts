@@ -17,7 +17,7 @@
 // are quoted like the serialiser quotes strings. Only the small group and proposed columns are
 // parsed and re-serialised with the schema's own serialisers (the schema drops undeclared
 // proposal fields and type-checks group values).
-import type { AlertChangeKind, FeedItem, FeedTextItem, Page, StoredAlert, StoredAlertText } from '../../store/store.js';
+import { ALERT_CHANGE_KINDS, type FeedItem, type FeedTextItem, type Page, type StoredAlert, type StoredAlertText } from '../../store/store.js';
 
 export interface AlertSerializers {
   /** the response-schema serialiser compiled for one alert (alertSchema) */
@@ -140,9 +140,8 @@ const ITEMS_OPEN = Buffer.from('{"items":[');
 const SEQ_OPEN = Buffer.from('{"seq":');
 const COMMA = 0x2c;
 const CLOSE_BRACE = 0x7d;
-const CHANGE_KINDS: readonly AlertChangeKind[] = ['created', 'updated', 'acknowledged', 'resolved', 'reopened', 'suppressed'];
 /** `,"change":"<kind>","alert":` for each change kind (between a feed item's seq and its alert) */
-const CHANGE_JSON = new Map<string, Buffer>(CHANGE_KINDS.map((k) => [k, Buffer.from(',"change":' + JSON.stringify(k) + ',"alert":')]));
+const CHANGE_JSON = new Map<string, Buffer>(ALERT_CHANGE_KINDS.map((k) => [k, Buffer.from(',"change":' + JSON.stringify(k) + ',"alert":')]));
 
 function put(out: Buffer, at: number, bytes: Uint8Array): number {
   out.set(bytes, at);

@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ALERT_STATUSES, LEVELS, type AlertStatus, type Level } from '../../alerts/alert.js';
 import { ALERT_OPS, type AlertOp } from '../../alerts/alert-lifecycle.js';
 import { AppError } from '../../errors.js';
-import { decodeSeqCursor, type FeedItem, type StoredAlert } from '../../store/store.js';
+import { ALERT_CHANGE_KINDS, decodeSeqCursor, type FeedItem, type StoredAlert } from '../../store/store.js';
 import { toCef, cefExtension } from '../formats/cef.js';
 import { toEcs } from '../formats/ecs.js';
 import { ALERT_FORMATS, FORMAT_CONTENT_TYPE, pickFormat, type AlertFormat } from '../formats/negotiate.js';
@@ -74,10 +74,9 @@ const alertWithActionsSchema = {
 /** 200 bodies of GET /alerts and /alerts/feed (their JSON is assembled by AlertPageJson to this shape). */
 export const listResponseSchema = { type: 'object', properties: { items: { type: 'array', items: alertSchema }, next_cursor: { type: ['string', 'null'] } } } as const;
 
-const CHANGE_KINDS = ['created', 'updated', 'acknowledged', 'resolved', 'reopened', 'suppressed'];
 const feedItemSchema = {
   type: 'object',
-  properties: { seq: { type: 'integer' }, change: { type: 'string', enum: CHANGE_KINDS }, alert: alertSchema },
+  properties: { seq: { type: 'integer' }, change: { type: 'string', enum: ALERT_CHANGE_KINDS }, alert: alertSchema },
 } as const;
 export const feedResponseSchema = { type: 'object', properties: { items: { type: 'array', items: feedItemSchema }, next_cursor: { type: 'string' } } } as const;
 

@@ -1,7 +1,7 @@
 // NGINX access logs: the default `combined` format and JSON log formats (log_format ...
 // escape=json). They carry status codes, not token facts: see resultFromStatus and
 // docs/adapters.md for what is inferred.
-import { normaliseTime } from '../event-time.js';
+import { epochMs, normaliseTime } from '../event-time.js';
 import { EVENT_LIMITS } from '../event.js';
 import { mayHoldSecret } from '../redaction.js';
 import { compact, statusField, strField, type AdapterContext, type AdapterResult, type Obj } from './adapter-types.js';
@@ -35,16 +35,10 @@ export function timeLocalToRfc3339(s: string): string | undefined {
 let lastTimeLocal = '';
 let lastRfc3339: string | undefined;
 
-/** Epoch ms of an adapter's RFC 3339 time (NaN when invalid); the last one is remembered, as above. */
+/** Epoch ms of an adapter's RFC 3339 time (NaN when invalid); both steps remember their last answer. */
 function timeMsOf(time: string): number {
-  if (time !== lastMsTime) {
-    lastMsTime = time;
-    lastMs = Date.parse(normaliseTime(time) ?? '');
-  }
-  return lastMs;
+  return epochMs(normaliseTime(time) ?? '');
 }
-let lastMsTime = '';
-let lastMs = Number.NaN;
 
 // nginx escapes `"` and control bytes as \xHH in access logs (most fields hold none: no regex pass then)
 const unescapeNginx = (s: string) => (s.indexOf('\\x') < 0 ? s : s.replace(/\\x([0-9A-Fa-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))));
